@@ -1,0 +1,51 @@
+# Hotpass workbench. Quickstart: `make run` (pipeline on bundled samples), `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KERNEL := $(VENV)/share/jupyter/kernels/hotpass/kernel.json
+UV_VERSION := 0.13.8
+
+export GX_ANALYTICS_ENABLED := false
+export DVC_NO_ANALYTICS := 1
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+
+.PHONY: setup run test lint lab lock samples clean-runs
+
+setup: $(STAMP) $(KERNEL)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --python $(BIN)/python --quiet requirements.lock
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
+	touch $(STAMP)
+
+$(KERNEL): $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name hotpass --display-name "Python (hotpass)" >/dev/null
+
+run: setup
+	$(BIN)/python -m hotpass_lib.cli pipeline
+
+test: setup
+	$(BIN)/ruff check hotpass_lib tests bench
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check hotpass_lib tests bench
+	$(BIN)/ruff format --check hotpass_lib tests bench
+
+lab: setup
+	$(BIN)/jupyter lab notebooks --MappingKernelManager.default_kernel_name=hotpass
+
+# Regenerate the pinned lock from pyproject.toml (the one command to refresh versions).
+lock: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+
+samples: setup
+	$(BIN)/hotpass samples data/samples

@@ -1,0 +1,305 @@
+"""Ingest: read every sheet a profile names, map and normalise it, account for every row.
+
+Each source row gets a stable id ``<file>#<sheet>!<row>`` and ends in exactly one bucket:
+accepted (an organisation, contact or address row), quarantined with a reason, or skipped
+as empty (nothing in any mapped field apart from identifier formulas such as ``ID``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import normalise as norm
+from .mapping import map_columns, mapped_fields
+from .profile import Profile, SheetSpec, SourceSpec
+from .read import InputError, Workbook, read_sheet
+
+KEY_FIELDS = {"org_key"}
+"""Fields that identify a row (often a formula) but are not content of their own."""
+
+
+@dataclass
+class IngestResult:
+    """The ingest stage's tables (see ``docs/reference/data.md``)."""
+
+    organisations: pd.DataFrame
+    contacts: pd.DataFrame
+    addresses: pd.DataFrame
+    quarantine: pd.DataFrame
+    skipped: pd.DataFrame
+    accounting: pd.DataFrame
+    mapping: pd.DataFrame
+    unread: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _SheetRows:
+    source: SourceSpec
+    spec: SheetSpec
+    file: str
+    canonical: pd.DataFrame  # canonical fields, index = source_record_id
+    raw: pd.DataFrame  # raw cells, same index
+
+
+def record_ids(file: str, sheet: str, rows: pd.Index) -> pd.Index:
+    """``<file>#<sheet>!<row>`` ids for Excel row numbers."""
+    return pd.Index([f"{file}#{sheet}!{r}" for r in rows], name="source_record_id")
+
+
+def _read_source_sheet(book: Workbook, source: SourceSpec, spec: SheetSpec) -> tuple[_SheetRows, pd.DataFrame]:
+    synonyms = {s for names in spec.columns.values() for s in names}
+    sheet = read_sheet(book, spec.sheet, spec.header_row, synonyms)
+    report = map_columns(list(sheet.frame.columns), spec.columns)
+    fields = mapped_fields(report)
+    if spec.address_column is not None:
+        pos = spec.address_column - 1
+        if pos < len(sheet.frame.columns):
+            fields["address"] = sheet.frame.columns[pos]
+            report.loc[pos, ["field", "method", "score"]] = ["address", "position", 100.0]
+    required = {"organisations": "organisation_name", "contacts": "org_ref_name"}.get(spec.kind)
+    if spec.kind == "contacts" and spec.link and spec.link.by == "key":
+        required = "org_key"
+    if required and required not in fields:
+        raise InputError(
+            f"{book.path.name} sheet {spec.sheet!r} (header row {sheet.header_row}): no column "
+            f"for {required!r}; headers found: {list(sheet.frame.columns)}. Fix: add the "
+            f"header to 'columns.{required}' of this sheet in the profile."
+        )
+    ids = record_ids(book.path.name, spec.sheet, sheet.frame.index)
+    raw = sheet.frame.set_axis(ids, axis=0)
+    canonical = pd.DataFrame({f: raw[h] for f, h in fields.items()}, index=ids)
+    report.insert(0, "sheet", spec.sheet)
+    report.insert(0, "file", book.path.name)
+    return _SheetRows(source, spec, book.path.name, canonical, raw), report
+
+
+def _raw_json(raw: pd.DataFrame) -> pd.Series:
+    """Each row's non-blank raw cells as a JSON object (header -> text)."""
+    records = raw.astype(object).where(raw.notna(), None).to_dict("index")
+    return pd.Series(
+        {k: json.dumps({h: v for h, v in r.items() if v is not None}, ensure_ascii=False)
+         for k, r in records.items()},
+        dtype="string",
+    )
+
+
+def _quarantine(rows: _SheetRows, mask: pd.Series, code: str, reason: pd.Series | str) -> pd.DataFrame:
+    ids = mask.index[mask.to_numpy()]
+    if len(ids) == 0:
+        return pd.DataFrame()
+    reasons = reason if isinstance(reason, str) else reason.loc[ids]
+    return pd.DataFrame({
+        "source_record_id": ids, "source": rows.source.name, "file": rows.file,
+        "sheet": rows.spec.sheet, "row": [int(i.rsplit("!", 1)[1]) for i in ids],
+        "reason_code": code, "reason": reasons, "raw": _raw_json(rows.raw.loc[ids]).to_numpy(),
+    })
+
+
+def _organisation_fields(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """Normalise the organisation-level fields of accepted organisation rows."""
+    def col(name: str) -> pd.Series:
+        return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+    out = pd.DataFrame(index=frame.index)
+    out["organisation_name"] = norm.display_name(col("organisation_name"))
+    out["name_key"] = norm.name_key(col("organisation_name"), profile.legal_suffixes)
+    out["alt_name"] = norm.clean_text(col("alt_name"))
+    out["alt_name_key"] = norm.name_key(col("alt_name"), profile.legal_suffixes)
+    out["org_key"] = norm.clean_text(col("org_key"))
+    out["province"] = norm.normalise_provinces(col("province"), profile.province_aliases)
+    for name in ("status", "category", "organisation_type", "address", "notes", "contact_person"):
+        out[name] = norm.clean_text(col(name))
+    out = out.join(norm.normalise_websites(col("website")))
+    out = out.join(norm.normalise_emails(col("email")))
+    out = out.join(norm.normalise_phones(col("phone"), profile.default_region))
+    out["last_contact_date"] = norm.normalise_dates(col("last_contact_date"))
+    return out
+
+
+def _link(rows: _SheetRows, orgs: pd.DataFrame, profile: Profile) -> pd.Series:
+    """The organisation source record id each contact/address row belongs to (or NA)."""
+    assert rows.spec.link is not None
+    target = orgs[(orgs["file"] == rows.file) & (orgs["sheet"] == rows.spec.link.sheet)]
+    linked = pd.Series(pd.NA, index=rows.canonical.index, dtype="string")
+    if rows.spec.link.by == "key" and "org_key" in rows.canonical:
+        by_key = target.dropna(subset=["org_key"]).drop_duplicates("org_key")
+        lookup = pd.Series(by_key.index, index=by_key["org_key"].to_numpy())
+        keys = norm.clean_text(rows.canonical["org_key"])
+        linked = keys.map(lookup).astype("string")
+    if "org_ref_name" in rows.canonical:
+        ref = norm.name_key(rows.canonical["org_ref_name"], profile.legal_suffixes)
+        names = pd.concat([
+            pd.Series(target.index, index=target["name_key"].to_numpy()),
+            pd.Series(target.index, index=target["alt_name_key"].to_numpy()),
+        ])
+        names = names[names.index.notna() & ~names.index.duplicated()]
+        linked = linked.fillna(ref.map(names).astype("string"))
+    return linked
+
+
+def _contacts_from_sheet(rows: _SheetRows, frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    def col(name: str) -> pd.Series:
+        return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
+
+    people = norm.split_full_name(col("first_name"), col("last_name"))
+    phones = pd.concat([col("phone"), col("whatsapp"), col("landline")], axis=1)
+    joined = phones.astype("string").apply(lambda c: c.fillna("")).agg("; ".join, axis=1)
+    out = pd.DataFrame(index=frame.index)
+    out["name"] = people["name"]
+    out["role"] = norm.clean_text(col("role"))
+    out["is_mailbox"] = people["is_mailbox"]
+    out = out.join(norm.normalise_emails(col("email")))
+    out = out.join(norm.normalise_phones(joined, profile.default_region))
+    out["last_contact_date"] = norm.normalise_dates(col("last_contact_date"))
+    return out
+
+
+def _contacts_from_orgs(orgs: pd.DataFrame) -> pd.DataFrame:
+    """People named in organisation rows' contact cells, with that row's e-mails/phones.
+
+    The n-th person gets the n-th e-mail and phone of the row when the counts line up;
+    otherwise the first person takes them all.
+    """
+    people = norm.parse_contact_people(orgs["contact_person"])
+    if people.empty:
+        return pd.DataFrame()
+    people = people.join(orgs[["source", "priority", "emails", "phones", "invalid_emails",
+                               "invalid_phones"]])
+    counts = people.groupby(level=0)["part"].transform("size")
+    for name in ("emails", "phones"):
+        n = people[name].map(len)
+        aligned = n == counts
+        people[name] = [
+            [v[p]] if ok else (v if p == 0 else [])
+            for v, p, ok in zip(people[name], people["part"], aligned, strict=True)
+        ]
+    people["is_mailbox"] = people["name"].isna()
+    people.index.name = "source_record_id"
+    return people.drop(columns="part")
+
+
+def _unread(book: Workbook, source: SourceSpec) -> list[dict[str, object]]:
+    read = {s.sheet for s in source.sheets}
+    out = []
+    for name in book.sheet_names:
+        if name in read:
+            continue
+        rows = sum(any(str(v).strip() for v in r) for r in book.rows(name))
+        reason = "skipped by profile" if name in source.skip_sheets else "not named in profile"
+        out.append({"file": book.path.name, "sheet": name, "rows": rows, "reason": reason})
+    return out
+
+
+def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
+    """Read, map, link and normalise every source of ``profile`` found in ``input_dir``."""
+    input_dir = Path(input_dir)
+    if not input_dir.is_dir():
+        raise InputError(f"input folder {input_dir} does not exist. Fix: pass --input-dir.")
+    sheets: list[_SheetRows] = []
+    reports, unread, warnings = [], [], []
+    claimed: set[Path] = set()
+    for source in profile.sources:
+        files = sorted(p for p in input_dir.glob(source.files) if not p.name.startswith("~$"))
+        if not files:
+            warnings.append(f"source {source.name!r}: no file matches {source.files!r} in {input_dir}")
+        for path in files:
+            claimed.add(path)
+            book = Workbook(path)
+            for spec in source.sheets:
+                rows, report = _read_source_sheet(book, source, spec)
+                sheets.append(rows)
+                reports.append(report)
+            unread.extend(_unread(book, source))
+    if not sheets:
+        raise InputError(
+            f"no workbook in {input_dir} matches profile {profile.name!r} "
+            f"(patterns: {[s.files for s in profile.sources]}). Fix: check --input-dir and --profile."
+        )
+    for path in sorted(input_dir.iterdir()):
+        if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".csv"} and path not in claimed:
+            unread.append({"file": path.name, "sheet": None, "rows": None, "reason": "file matches no source"})
+
+    quarantine, skipped, accounting = [], [], []
+    org_parts, pending = [], []
+    for rows in sheets:
+        content = [c for c in rows.canonical.columns if c not in KEY_FIELDS]
+        empty = rows.canonical[content].isna().all(axis=1) if content else pd.Series(True, index=rows.canonical.index)
+        skipped.append(pd.DataFrame({"source_record_id": empty.index[empty.to_numpy()],
+                                     "file": rows.file, "sheet": rows.spec.sheet}))
+        kept = rows.canonical[~empty]
+        rows.canonical = kept
+        if rows.spec.kind == "organisations":
+            nameless = kept["organisation_name"].isna()
+            quarantine.append(_quarantine(rows, nameless, "missing_name",
+                                          "row has data but no organisation name"))
+            frame = _organisation_fields(kept[~nameless], profile)
+            frame.insert(0, "source", rows.source.name)
+            frame.insert(1, "priority", rows.source.priority)
+            frame.insert(2, "file", rows.file)
+            frame.insert(3, "sheet", rows.spec.sheet)
+            org_parts.append(frame)
+        else:
+            pending.append(rows)
+        accounting.append({"file": rows.file, "sheet": rows.spec.sheet, "kind": rows.spec.kind,
+                           "rows_read": len(empty), "skipped_empty": int(empty.sum())})
+
+    orgs = pd.concat(org_parts)
+    orgs.index.name = "source_record_id"
+    contact_parts, address_parts = [_contacts_from_orgs(orgs).assign(
+        organisation_source_record_id=lambda f: f.index.to_series())], []
+    for rows in pending:
+        link = _link(rows, orgs, profile)
+        ref = rows.canonical.get("org_ref_name", rows.canonical.get("org_key"))
+        unlinked = link.isna()
+        target = f"sheet {rows.spec.link.sheet!r}" if rows.spec.link else "its organisations"
+        reason = "names organisation " + ref.fillna("(blank)").astype(str) + f", which matches no row of {target}"
+        quarantine.append(_quarantine(rows, unlinked, f"unlinked_{rows.spec.kind[:-1]}", reason))
+        kept = rows.canonical[~unlinked]
+        if rows.spec.kind == "contacts":
+            frame = _contacts_from_sheet(rows, kept, profile)
+            bare = frame["name"].isna() & (frame["emails"].map(len) == 0) & (frame["phones"].map(len) == 0)
+            quarantine.append(_quarantine(rows, bare.reindex(rows.raw.index, fill_value=False),
+                                          "no_contact_details", "contact row has no name, valid e-mail or valid phone"))
+            frame = frame[~bare]
+            parts = contact_parts
+        else:
+            frame = pd.DataFrame({"address": norm.clean_text(kept["address"]) if "address" in kept else pd.NA,
+                                  "address_type": norm.clean_text(kept.get("address_type", pd.Series(pd.NA, index=kept.index)))})
+            parts = address_parts
+        frame["organisation_source_record_id"] = link.loc[frame.index]
+        frame.insert(0, "source", rows.source.name)
+        frame.insert(1, "priority", rows.source.priority)
+        parts.append(frame)
+
+    quarantine_df = _frame(quarantine, ["source_record_id", "source", "file", "sheet", "row", "reason_code", "reason", "raw"])
+    skipped_df = _frame(skipped, ["source_record_id", "file", "sheet"])
+    acc = pd.DataFrame(accounting)
+    q_counts = quarantine_df.groupby(["file", "sheet"]).size().rename("quarantined")
+    acc = acc.join(q_counts, on=["file", "sheet"]).fillna({"quarantined": 0})
+    acc["quarantined"] = acc["quarantined"].astype(int)
+    acc["accepted"] = acc["rows_read"] - acc["skipped_empty"] - acc["quarantined"]
+    contacts = pd.concat([p for p in contact_parts if not p.empty])
+    contacts.index.name = "source_record_id"
+    addresses = pd.concat(address_parts) if address_parts else pd.DataFrame(columns=["address", "address_type", "organisation_source_record_id"])
+    addresses.index.name = "source_record_id"
+    return IngestResult(
+        organisations=orgs.reset_index(),
+        contacts=contacts.reset_index(),
+        addresses=addresses.reset_index(),
+        quarantine=quarantine_df,
+        skipped=skipped_df,
+        accounting=acc,
+        mapping=pd.concat(reports, ignore_index=True),
+        unread=pd.DataFrame(unread, columns=["file", "sheet", "rows", "reason"]),
+        warnings=warnings,
+    )
+
+
+def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if not p.empty]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)

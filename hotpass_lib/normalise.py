@@ -1,0 +1,312 @@
+"""Vectorised normalisers for the canonical fields.
+
+Each function takes a pandas Series of raw text and returns Series of the same index.
+Expensive per-value work (phonenumbers, email-validator) runs once per *distinct* value
+and is mapped back, so cost follows the number of distinct values, not rows.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+WS = r"[\s\u00a0\u200b\ufeff]"
+_MULTI_SPLIT = r"\s*(?:;|,|/|\|| or |\n)\s*"
+_EMAIL_SPLIT = r"[\s\u00a0;,]+"
+_SOCIAL_HOSTS = (
+    "facebook.com",
+    "fb.com",
+    "instagram.com",
+    "linkedin.com",
+    "twitter.com",
+    "x.com",
+    "tiktok.com",
+    "youtube.com",
+    "wa.me",
+)
+_PLACEHOLDER_EMAIL = re.compile(
+    r"^(n/?a|none|nil|unknown|tbc|-+|\?+|not (publicly )?listed)$", re.I
+)
+
+OFFICIAL_PROVINCES: tuple[str, ...] = (
+    "Eastern Cape",
+    "Free State",
+    "Gauteng",
+    "KwaZulu-Natal",
+    "Limpopo",
+    "Mpumalanga",
+    "Northern Cape",
+    "North West",
+    "Western Cape",
+)
+
+
+def _map_distinct(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
+    """Apply ``fn`` once per distinct non-null value and map results back."""
+    distinct = values.dropna().unique()
+    lookup = {v: fn(v) for v in distinct}
+    return values.map(lookup)
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Trim (incl. non-breaking spaces), collapse inner whitespace; blank -> NA."""
+    out = values.astype("string").str.replace(f"{WS}+", " ", regex=True).str.strip()
+    return out.mask(out == "")
+
+
+def split_multi(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
+    """Split cells holding several values into lists (NA -> empty list)."""
+    parts = clean_text(values).str.split(pattern, regex=True)
+    return parts.map(lambda p: [x for x in p if x] if isinstance(p, list) else [])
+
+
+# --- phones -----------------------------------------------------------------------------
+
+
+def _phone_e164(raw: str, region: str) -> str | None:
+    text = re.sub(r"[^\d+]", "", raw)
+    if not text:
+        return None
+    if re.fullmatch(r"\d+\.0", raw.strip()):  # a numeric cell read as float
+        text = raw.strip()[:-2]
+    if not text.startswith("+") and text.startswith(("27", "00")) and len(text) >= 11:
+        text = "+" + text.removeprefix("00")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
+    """Phones -> ``phones`` (list of E.164) and ``invalid_phones`` (raw parts that failed).
+
+    Handles numeric cells (``27832269672``, ``27832269672.0``), spaces, NBSP and several
+    numbers in one cell. Invalid values are kept in ``invalid_phones`` for flagging.
+    """
+    parts = split_multi(values).explode()
+    e164 = _map_distinct(parts, lambda v: _phone_e164(v, region))
+    frame = pd.DataFrame({"raw": parts, "e164": e164})
+    return _regroup(frame, values.index, "e164", "phones", "invalid_phones")
+
+
+def _regroup(frame: pd.DataFrame, index: pd.Index, col: str, good: str, bad: str) -> pd.DataFrame:
+    """Collect exploded parts back into per-row lists of valid and invalid values."""
+    frame = frame.dropna(subset=["raw"])
+    ok = frame.dropna(subset=[col])
+    ok = ok[~ok.set_index(col, append=True).index.duplicated()]
+    valid = ok.groupby(level=0)[col].agg(list)
+    invalid = frame[frame[col].isna()].groupby(level=0)["raw"].agg(list)
+    out = pd.DataFrame(index=index)
+    out[good] = valid.reindex(index)
+    out[bad] = invalid.reindex(index)
+    for name in (good, bad):
+        out[name] = out[name].map(lambda v: v if isinstance(v, list) else [])
+    return out
+
+
+def phone_kind(e164: pd.Series) -> pd.Series:
+    """``mobile``, ``landline`` or ``other`` for E.164 numbers (NA stays NA)."""
+    kinds = {
+        phonenumbers.PhoneNumberType.MOBILE: "mobile",
+        phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline",
+    }
+    return _map_distinct(
+        e164, lambda v: kinds.get(phonenumbers.number_type(phonenumbers.parse(v)), "other")
+    )
+
+
+# --- e-mails ----------------------------------------------------------------------------
+
+
+def _email(raw: str) -> str | None:
+    text = raw.strip().strip("<>\"'()[]").rstrip(".").lower()
+    if text.startswith("mailto:"):
+        text = text[len("mailto:") :]
+    if "@" not in text or "/" in text or _PLACEHOLDER_EMAIL.match(text):
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+
+
+def normalise_emails(values: pd.Series) -> pd.DataFrame:
+    """E-mails -> ``emails`` (trimmed, lower-cased, syntax-valid) and ``invalid_emails``.
+
+    Several per cell are split; a trailing dot is removed; URLs pasted into the cell and
+    placeholders are rejected into ``invalid_emails``. No DNS look-ups.
+    """
+    parts = split_multi(values, _EMAIL_SPLIT).explode()
+    frame = pd.DataFrame({"raw": parts, "email": _map_distinct(parts, _email)})
+    return _regroup(frame, values.index, "email", "emails", "invalid_emails")
+
+
+# --- websites ---------------------------------------------------------------------------
+
+_URL = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://)?(?:www\d?\.)?(?P<host>[a-z0-9.-]+\.[a-z]{2,})(?::\d+)?"
+    r"(?P<path>/[^?#\s]*)?(?:\?[^#\s]*)?(?:#\S*)?$"
+)
+
+
+def normalise_websites(values: pd.Series) -> pd.DataFrame:
+    """Websites -> ``website`` (``https://host/path``, no ``www.``, query, fragment or
+    trailing ``/``; NA if unparseable) and ``website_is_social`` (a social-media page)."""
+    text = clean_text(values).str.lower()
+    parts = text.str.extract(_URL)
+    host = parts["host"].str.strip(".")
+    path = parts["path"].fillna("").str.rstrip("/")
+    website = ("https://" + host + path).where(host.notna())
+    social = host.fillna("").str.endswith(_SOCIAL_HOSTS) & host.notna()
+    return pd.DataFrame(
+        {"website": website.astype("string"), "website_is_social": social.astype(bool)}
+    )
+
+
+def website_host(website: pd.Series) -> pd.Series:
+    """The host of a canonical website."""
+    return website.str.extract(r"^https://([^/]+)")[0]
+
+
+# --- provinces --------------------------------------------------------------------------
+
+
+def _province_key(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def province_lookup(aliases: dict[str, list[str]]) -> dict[str, str]:
+    """Alias key -> official name, from the official names and a profile's aliases."""
+    lookup = {_province_key(p): p for p in OFFICIAL_PROVINCES}
+    for official, names in aliases.items():
+        if official not in OFFICIAL_PROVINCES:
+            raise ValueError(f"province_aliases: {official!r} is not an official province")
+        lookup.update({_province_key(n): official for n in names})
+    return lookup
+
+
+def normalise_provinces(values: pd.Series, aliases: dict[str, list[str]]) -> pd.Series:
+    """Loose province text -> one of the nine official names, else NA (``Unknown`` too)."""
+    lookup = province_lookup(aliases)
+    keys = clean_text(values).map(_province_key, na_action="ignore")
+    return keys.map(lookup).astype("string")
+
+
+# --- organisation names -----------------------------------------------------------------
+
+
+def _ascii(text: pd.Series) -> pd.Series:
+    return _map_distinct(
+        text,
+        lambda v: unicodedata.normalize("NFKD", v).encode("ascii", "ignore").decode("ascii"),
+    ).astype("string")
+
+
+def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
+    """A matching key: ASCII, lower case, ``trading as`` -> ``t/a``, legal suffixes
+    (``(Pty) Ltd``, ``CC``, ...) and punctuation dropped, whitespace collapsed."""
+    key = _ascii(clean_text(names)).str.lower()
+    key = key.str.replace(r"\btrading\s+as\b|\bt\s*/\s*a\b", " ta ", regex=True)
+    key = key.str.replace("&", " and ", regex=False)
+    suffixes = sorted({s.lower() for s in legal_suffixes}, key=len, reverse=True)
+    if suffixes:
+        alternation = "|".join(re.escape(s) for s in suffixes)
+        pattern = rf"(?:^|(?<=[\s\-,.(]))(?:{alternation})(?=$|[\s\-,.)])"
+        key = key.str.replace(pattern, " ", regex=True)
+    key = key.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
+    return key.mask(key == "")
+
+
+def slugify(names: pd.Series) -> pd.Series:
+    """Deterministic ASCII slug (``Horizon Flying Club`` -> ``horizon-flying-club``)."""
+    slug = _ascii(clean_text(names)).str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True)
+    return slug.str.strip("-")
+
+
+def display_name(names: pd.Series) -> pd.Series:
+    """Display form: whitespace tidied; all-caps or all-lower names put in title case."""
+    text = clean_text(names)
+    shouting = (text == text.str.upper()) | (text == text.str.lower())
+    titled = text.str.title().str.replace(r"\bT/A\b", "t/a", regex=True)
+    titled = titled.str.replace(r"\((Pty|PTY)\)", "(Pty)", regex=True)
+    return text.where(~shouting.fillna(False), titled)
+
+
+# --- contact people ---------------------------------------------------------------------
+
+_ROLE_ONLY = re.compile(
+    r"\bnot publicly listed\b|^(?:admin|office|reception|info|sales|"
+    r"bookings|accounts|.+ office)$",
+    re.I,
+)
+
+
+def parse_contact_people(values: pd.Series) -> pd.DataFrame:
+    """Free-text contact cells -> one row per person: ``name``, ``role``, and ``part``.
+
+    Understands ``Name (Role); Name (Role)``, ``Name — Role`` and role-only placeholders
+    such as ``Accountable Manager (Not Publicly Listed)`` (role kept, name NA).
+    The result's index repeats the input index (one row per person).
+    """
+    parts = split_multi(values, r"\s*;\s*").explode().dropna()
+    parts = parts.astype("string")
+    paren = parts.str.extract(r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
+    dash = parts.str.extract(r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
+    name = paren["name"].fillna(dash["name"]).fillna(parts)
+    role = paren["role"].fillna(dash["role"])
+    unlisted = parts.str.contains(r"not publicly listed", case=False, na=False)
+    role_word = role.isna() & parts.str.contains(_ROLE_ONLY, na=False)
+    role = role.where(~unlisted, name).where(~role_word, parts)
+    name = name.mask(unlisted | role_word)
+    out = pd.DataFrame({"name": name.astype("string"), "role": role.astype("string")})
+    out["part"] = out.groupby(level=0).cumcount()
+    return out
+
+
+def split_full_name(first: pd.Series, last: pd.Series) -> pd.DataFrame:
+    """Combine first/last name columns into ``name`` and mark mailboxes.
+
+    ``-`` placeholders and role words (``Admin``, ``Johannesburg Office``) become a mailbox
+    (``is_mailbox``) with no person name; a full name in ``first`` with ``last`` blank is
+    kept whole.
+    """
+    first = clean_text(first).mask(lambda s: s.str.fullmatch(r"[-–—.?]+", na=False))
+    last = clean_text(last).mask(lambda s: s.str.fullmatch(r"[-–—.?]+", na=False))
+    role_word = first.str.contains(_ROLE_ONLY, na=False) & last.isna()
+    first = first.mask(role_word)
+    name = (first.fillna("") + " " + last.fillna("")).str.strip()
+    name = name.mask(name == "").astype("string")
+    return pd.DataFrame({"name": name, "is_mailbox": name.isna()})
+
+
+# --- dates ------------------------------------------------------------------------------
+
+
+def normalise_dates(values: pd.Series) -> pd.Series:
+    """Excel dates (read as datetimes or serial numbers), ISO and day-first strings -> date."""
+    text = clean_text(values)
+    serial = pd.to_numeric(text, errors="coerce")
+    from_serial = pd.to_datetime(
+        serial.where(serial.between(20000, 80000)), unit="D", origin="1899-12-30"
+    )
+    iso = pd.to_datetime(
+        text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}", na=False)),
+        errors="coerce",
+        format="ISO8601",
+    )
+    dayfirst = pd.to_datetime(
+        text.where(text.str.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}", na=False)),
+        errors="coerce",
+        dayfirst=True,
+        format="mixed",
+    )
+    return from_serial.fillna(iso).fillna(dayfirst).dt.normalize().astype("datetime64[ms]")

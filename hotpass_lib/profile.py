@@ -1,0 +1,165 @@
+"""Industry profiles: which files and sheets are read and how their columns map, as data.
+
+A profile is a YAML file under ``params/profiles/``; it is validated on load so that a typo
+is reported with the offending key rather than surfacing later as a missing column.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CANONICAL_FIELDS: tuple[str, ...] = (
+    "organisation_name",
+    "alt_name",
+    "org_key",
+    "org_ref_name",
+    "province",
+    "status",
+    "category",
+    "organisation_type",
+    "website",
+    "address",
+    "address_type",
+    "contact_person",
+    "first_name",
+    "last_name",
+    "role",
+    "phone",
+    "landline",
+    "whatsapp",
+    "email",
+    "contact_invalid",
+    "last_contact_date",
+    "notes",
+)
+"""Fields a sheet's columns can be mapped to."""
+
+SheetKind = Literal["organisations", "contacts", "addresses"]
+
+PROFILES_DIR = Path(__file__).resolve().parent.parent / "params" / "profiles"
+
+
+class ProfileError(ValueError):
+    """A profile file is missing or invalid; the message names the key to fix."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Link(_Strict):
+    """How rows of a contacts/addresses sheet find their organisation row."""
+
+    sheet: str = Field(description="organisations sheet of the same workbook")
+    by: Literal["key", "name"] = Field(
+        description="'key': the row's org_key equals the organisation's org_key; "
+        "'name': the row's org_ref_name matches the organisation's name or alt_name"
+    )
+
+
+class SheetSpec(_Strict):
+    """One sheet to read and how its columns map to canonical fields."""
+
+    sheet: str
+    kind: SheetKind = "organisations"
+    header_row: int | Literal["auto"] = "auto"
+    columns: dict[str, list[str]] = Field(
+        description="canonical field -> column headers (synonyms) that hold it"
+    )
+    link: Link | None = None
+    address_column: int | None = Field(
+        default=None,
+        description="1-based position of an unnamed column holding the address",
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, columns: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(columns) - set(CANONICAL_FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown canonical field(s) {unknown}; use one of {list(CANONICAL_FIELDS)}"
+            )
+        return columns
+
+    @field_validator("header_row")
+    @classmethod
+    def _positive(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 1:
+            raise ValueError("header_row is 1-based (as Excel shows it) or 'auto'")
+        return value
+
+
+class SourceSpec(_Strict):
+    """One workbook (or CSV) family, found by a file glob under the input folder."""
+
+    name: str
+    files: str
+    priority: int = Field(default=1, description="higher wins a field conflict")
+    sheets: list[SheetSpec]
+    skip_sheets: list[str] = Field(default_factory=list)
+
+    @field_validator("sheets")
+    @classmethod
+    def _links_resolve(cls, sheets: list[SheetSpec]) -> list[SheetSpec]:
+        names = {s.sheet for s in sheets}
+        for spec in sheets:
+            if spec.kind != "organisations" and spec.link is None:
+                raise ValueError(f"sheet {spec.sheet!r} of kind {spec.kind} needs a 'link'")
+            if spec.link and spec.link.sheet not in names:
+                raise ValueError(f"sheet {spec.sheet!r} links to unknown sheet {spec.link.sheet!r}")
+        return sheets
+
+
+class Thresholds(_Strict):
+    """Match and validation tolerances."""
+
+    match_probability: float = Field(default=0.9, ge=0, le=1)
+    review_probability: float = Field(default=0.5, ge=0, le=1)
+    email_valid_mostly: float = Field(default=0.9, ge=0, le=1)
+    phone_valid_mostly: float = Field(default=0.9, ge=0, le=1)
+    name_present_mostly: float = Field(default=1.0, ge=0, le=1)
+
+
+class Profile(_Strict):
+    """An industry profile: sources, locale defaults and thresholds."""
+
+    name: str
+    description: str = ""
+    country: str = Field(default="ZA", min_length=2, max_length=2)
+    default_region: str = Field(default="ZA", min_length=2, max_length=2)
+    province_aliases: dict[str, list[str]] = Field(default_factory=dict)
+    legal_suffixes: list[str] = Field(default_factory=list)
+    sources: list[SourceSpec] = Field(min_length=1)
+    thresholds: Thresholds = Thresholds()
+
+    def source(self, name: str) -> SourceSpec:
+        """The source called ``name``."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+
+def load_profile(name_or_path: str | Path, profiles_dir: Path | None = None) -> Profile:
+    """Load and validate a profile by name (``params/profiles/<name>.yaml``) or path."""
+    path = Path(name_or_path)
+    if path.suffix not in {".yaml", ".yml"}:
+        path = (profiles_dir or PROFILES_DIR) / f"{name_or_path}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem for p in (profiles_dir or PROFILES_DIR).glob("*.yaml"))
+        raise ProfileError(
+            f"profile {str(name_or_path)!r} not found at {path}; available: {available}"
+        )
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ProfileError(f"invalid profile {path}: {problems}") from None

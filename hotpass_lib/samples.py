@@ -1,0 +1,753 @@
+"""Seeded generator of synthetic look-alikes of the three aviation source workbooks.
+
+The workbooks reproduce the layouts and quirks described in ``source-workbooks.md``:
+formula-filled empty rows, numeric phone cells, non-breaking spaces, ``Name (Role); ...``
+cells, em-dash contacts, and suffix/spelling variants of one organisation across files.
+A ground-truth CSV maps every source record id (``file#sheet!row``) to its true
+organisation (and contact), so that matching can be scored. Nothing here is real: names
+come from Faker with a fixed seed, domains and numbers are random.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xlsxwriter
+from faker import Faker
+
+from .atomic import atomic_dir
+
+SACAA_FILE = "SACAA Flight Schools - Cleaned.xlsx"
+REACHOUT_FILE = "Reachout Database.xlsx"
+CONTACT_DB_FILE = "Contact Database.xlsx"
+GROUND_TRUTH_FILE = "ground_truth.csv"
+
+PROVINCES = (
+    "Eastern Cape",
+    "Free State",
+    "Gauteng",
+    "KwaZulu-Natal",
+    "Limpopo",
+    "Mpumalanga",
+    "Northern Cape",
+    "North West",
+    "Western Cape",
+)
+LOOSE_PROVINCE = {
+    "KwaZulu-Natal": ["Kwa-Zulu Natal", "KZN", "kwazulu-natal"],
+    "Western Cape": ["Western Cape", "W Cape", "WC"],
+    "Gauteng": ["Gauteng", "GP", "gauteng"],
+    "Eastern Cape": ["Eastern Cape", "EC"],
+    "Free State": ["Free State", "Freestate"],
+    "Limpopo": ["Limpopo"],
+    "Mpumalanga": ["Mpumalanga", "MP"],
+    "Northern Cape": ["Northern Cape", "NC"],
+    "North West": ["North West", "North-West"],
+}
+PREFIXES = (
+    "360",
+    "Aero",
+    "Aeronav",
+    "Africa",
+    "Apex",
+    "Atlas",
+    "Avian",
+    "Baobab",
+    "Blue Sky",
+    "Bushveld",
+    "Cape",
+    "Cirrus",
+    "Condor",
+    "Crosswind",
+    "Delta",
+    "Eagle",
+    "Equator",
+    "Falcon",
+    "Fynbos",
+    "Golden Wings",
+    "Horizon",
+    "Ibis",
+    "Impala",
+    "Jacaranda",
+    "Kestrel",
+    "Kingfisher",
+    "Kudu",
+    "Lowveld",
+    "Highveld",
+    "Madiba",
+    "Marula",
+    "Meridian",
+    "Mopane",
+    "Nimbus",
+    "Orion",
+    "Pegasus",
+    "Protea",
+    "Rand",
+    "Sable",
+    "Savanna",
+    "Silverline",
+    "Skyward",
+    "Springbok",
+    "Stratus",
+    "Summit",
+    "Sunbird",
+    "Table Mountain",
+    "Tailwind",
+    "Thunder",
+    "Titan",
+    "Ubuntu",
+    "Umoya",
+    "Vector",
+    "Vulcan",
+    "Waterberg",
+    "Zenith",
+    "Zulu",
+    "Karoo",
+    "Drakensberg",
+    "Blue Crane",
+)
+PLACES = (
+    "",
+    "Lanseria",
+    "Wonderboom",
+    "Grand Central",
+    "Rand",
+    "Virginia",
+    "Stellenbosch",
+    "Morningside",
+    "Polokwane",
+    "Nelspruit",
+    "Kimberley",
+    "Bloemfontein",
+    "George",
+    "Margate",
+    "Brits",
+    "Heidelberg",
+    "Vereeniging",
+    "Tempe",
+    "Kittyhawk",
+    "Krugersdorp",
+)
+CORES = {
+    "Flight School": (
+        "Flight School",
+        "Aviation Academy",
+        "Flying Club",
+        "Flight Training",
+        "Aero Club",
+        "Aviation",
+        "Academy",
+    ),
+    "AMO": ("Aircraft Maintenance", "Aero Engineering", "Avionics", "Aircraft Services"),
+    "AMO - Heli": ("Helicopters", "Heli Services", "Rotorcraft"),
+    "Brokers": ("Aviation Brokers", "Insurance Brokers", "Risk Partners"),
+    "Insurance": ("Aviation Insurance", "Assurance"),
+    "Underwriter": ("Underwriting Managers", "Underwriters"),
+    "Motorsport": ("Motorsport", "Racing"),
+}
+CATEGORY_WEIGHTS = {
+    "Flight School": 0.45,
+    "AMO": 0.2,
+    "AMO - Heli": 0.08,
+    "Brokers": 0.08,
+    "Insurance": 0.06,
+    "Underwriter": 0.05,
+    "Motorsport": 0.08,
+}
+SUFFIXES = ("", "", "", " (Pty) Ltd", " (pty) Ltd", " (PTY) LTD", " CC", " Ltd", " Pty Ltd")
+ROLES = (
+    "Accountable Manager",
+    "Head of Training",
+    "Chief Flying Instructor",
+    "Owner",
+    "Operations Manager",
+    "Quality Manager",
+    "Director",
+    "Admin",
+    "Sales",
+    "Bookings",
+)
+FREE_MAIL = ("gmail.com", "yahoo.com", "outlook.com", "mweb.co.za")
+AIRCRAFT = ("C172", "C152", "PA-28", "Robinson R44", "Sling 2", "Bell 206", "Jabiru", "C210")
+TYPES = (
+    "Fixed-wing",
+    "Helicopter",
+    "Fixed-wing and Helicopter",
+    "UAVs",
+    "Fixed-wing (status uncertain)",
+)
+MOBILE_PREFIXES = ("60", "61", "71", "72", "73", "74", "76", "78", "79", "82", "83", "84")
+LANDLINE_PREFIXES = ("11", "12", "21", "31", "41", "51")
+CREATED = dt.datetime(2025, 10, 10, 8, 0, 0)
+
+# Share of true organisations each sheet lists (real files: 190, 175, 430 and 30 rows).
+SHARE = {"sacaa": 0.34, "reachout": 0.31, "company_cat": 0.77, "capture": 0.054}
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Paths written by :func:`write_samples` and the number of true organisations."""
+
+    files: tuple[Path, ...]
+    ground_truth: Path
+    n_orgs: int
+
+
+def _pick(rng: np.random.Generator, options: tuple[str, ...] | list[str]) -> str:
+    return options[int(rng.integers(len(options)))]
+
+
+def _truth_orgs(n_orgs: int, rng: np.random.Generator) -> pd.DataFrame:
+    """One row per real organisation: canonical name, category, domain, province."""
+    cats = list(CATEGORY_WEIGHTS)
+    category = rng.choice(cats, size=n_orgs, p=list(CATEGORY_WEIGHTS.values()))
+    names: list[str] = []
+    seen: set[str] = set()
+    for i, cat in enumerate(category):
+        for _ in range(20):
+            place = _pick(rng, PLACES) if rng.random() < 0.25 else ""
+            parts = [_pick(rng, PREFIXES), place, _pick(rng, CORES[cat])]
+            name = " ".join(p for p in parts if p)
+            if name not in seen:
+                break
+        else:  # the name space is exhausted (large benchmark samples): number it
+            name = f"{name} {i}"
+        seen.add(name)
+        names.append(name)
+    orgs = pd.DataFrame(
+        {"true_org_id": [f"T{i:07d}" for i in range(n_orgs)], "name": names, "category": category}
+    )
+    trading = rng.random(n_orgs) < 0.04
+    orgs["trade_name"] = np.where(trading, [f"{_pick(rng, PREFIXES)} Air" for _ in names], "")
+    slug = orgs["name"].str.lower().str.replace(r"[^a-z0-9]+", "", regex=True)
+    orgs["domain"] = slug + np.where(rng.random(n_orgs) < 0.8, ".co.za", ".com")
+    orgs["province"] = rng.choice(PROVINCES, size=n_orgs)
+    orgs["landline"] = [
+        f"+27{_pick(rng, LANDLINE_PREFIXES)}{int(rng.integers(1000000, 9999999))}"
+        for _ in range(n_orgs)
+    ]
+    return orgs
+
+
+def _truth_contacts(orgs: pd.DataFrame, rng: np.random.Generator, fake: Faker) -> pd.DataFrame:
+    """Each organisation's people (1-3), with a mobile and an e-mail each."""
+    first_pool = sorted({fake.first_name() for _ in range(400)})
+    last_pool = sorted({fake.last_name() for _ in range(400)})
+    rows = []
+    for org in orgs.itertuples():
+        for k in range(int(rng.integers(1, 4))):
+            first, last = _pick(rng, first_pool), _pick(rng, last_pool)
+            local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+            domain = org.domain if rng.random() < 0.75 else _pick(rng, FREE_MAIL)
+            rows.append(
+                {
+                    "true_org_id": org.true_org_id,
+                    "true_contact_id": f"{org.true_org_id}-P{k}",
+                    "first_name": first,
+                    "last_name": last,
+                    "role": _pick(rng, ROLES),
+                    "email": f"{local}@{domain}",
+                    "mobile": f"+27{_pick(rng, MOBILE_PREFIXES)}{int(rng.integers(1000000, 9999999))}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _variant(name: str, trade: str, rng: np.random.Generator) -> str:
+    """A source's spelling of an organisation name: suffix, case, t/a, punctuation."""
+    out = name
+    if trade:
+        out = f"{out} (t/a {trade})" if rng.random() < 0.5 else f"{out} (trading as {trade})"
+    out += _pick(rng, SUFFIXES)
+    r = rng.random()
+    if r < 0.08:
+        out = out.upper()
+    elif r < 0.14:
+        out = out.lower()
+    elif r < 0.18:
+        out = out.replace(" ", "-", 1)
+    elif r < 0.21:
+        out = f" {out}  "
+    return out
+
+
+def _spaced(e164: str) -> str:
+    """``+27823723529`` -> ``+27 82 372 3529``."""
+    return f"{e164[:3]} {e164[3:5]} {e164[5:8]} {e164[8:]}"
+
+
+def _website(domain: str, rng: np.random.Generator) -> str:
+    r = rng.random()
+    if r < 0.15:
+        return ""
+    forms = (
+        f"https://www.{domain}",
+        f"www.{domain}",
+        f"http://{domain}/",
+        f"{domain}",
+        f"https://{domain}/?utm_source=list",
+        f"HTTPS://WWW.{domain.upper()}/about",
+    )
+    return _pick(rng, forms)
+
+
+def _rid(file: str, sheet: str, row: int) -> str:
+    return f"{file}#{sheet}!{row}"
+
+
+class _Book:
+    """Thin helper over xlsxwriter keeping the ground truth as rows are written."""
+
+    def __init__(self, path: Path, truth: list[dict[str, str]]) -> None:
+        self.name = path.name
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+        self.wb.set_properties({"created": CREATED, "author": "hotpass sample generator"})
+        self.date_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd"})
+        self.truth = truth
+
+    def sheet(self, name: str, header: list[str | None], header_row: int = 1):
+        ws = self.wb.add_worksheet(name)
+        for c, h in enumerate(header):
+            if h is not None:
+                ws.write_string(header_row - 1, c, h)
+        return ws
+
+    def mark(self, sheet: str, row: int, expected: str, org: str = "", contact: str = "") -> None:
+        self.truth.append(
+            {
+                "source_record_id": _rid(self.name, sheet, row),
+                "expected": expected,
+                "true_org_id": org,
+                "true_contact_id": contact,
+            }
+        )
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+def _write_sacaa(path: Path, orgs, people, rng, truth) -> None:
+    book = _Book(path, truth)
+    header = [
+        "Name of Organisation",
+        "Province",
+        "Status",
+        "Website URL",
+        "Contact Person",
+        "Contact Number",
+        "Contact Email Address",
+    ]
+    ws = book.sheet("Cleaned", header)
+    issues: list[tuple[int, str]] = []
+    for r, org in enumerate(orgs.itertuples(), start=2):
+        staff = people.get(org.true_org_id, [])
+        notes = []
+        province = org.province if rng.random() > 0.08 else "Unknown"
+        if province == "Unknown":
+            notes.append("Unknown province")
+        website = _website(org.domain, rng)
+        if not website:
+            notes.append("Missing/invalid website")
+        chosen = staff[: int(rng.integers(1, 3))]
+        if rng.random() < 0.1 or not chosen:
+            person = "Accountable Manager (Not Publicly Listed)"
+        else:
+            person = "; ".join(f"{p['first_name']} {p['last_name']} ({p['role']})" for p in chosen)
+        r_phone = rng.random()
+        phone = chosen[0]["mobile"] if chosen else org.landline
+        if r_phone < 0.25:
+            phone = _spaced(phone)
+        elif r_phone < 0.3:
+            phone, _ = "", notes.append("Invalid/missing phone")
+        elif r_phone < 0.33:
+            phone, _ = "012 345", notes.append("Invalid/missing phone")
+        emails = [p["email"] for p in chosen] or [f"info@{org.domain}"]
+        email = "" if rng.random() < 0.08 else "; ".join(emails)
+        values = [
+            _variant(org.name, org.trade_name, rng),
+            province,
+            "Active" if rng.random() < 0.85 else "Invalid",
+            website,
+            person,
+            phone,
+            email,
+        ]
+        for c, v in enumerate(values):
+            ws.write_string(r - 1, c, v)
+        book.mark("Cleaned", r, "merged", org.true_org_id)
+        if notes:
+            issues.append((r, "; ".join(notes)))
+    ws_issues = book.sheet("Issues", ["Row", "Issues"])
+    for i, (row, text) in enumerate(issues, start=1):
+        ws_issues.write_number(i, 0, row)
+        ws_issues.write_string(i, 1, text)
+    ws_lists = book.sheet("Lists", ["Provinces", "Statuses"])
+    for i, p in enumerate([*PROVINCES, "Unknown"], start=1):
+        ws_lists.write_string(i, 0, p)
+    for i, s in enumerate(("Active", "Invalid"), start=1):
+        ws_lists.write_string(i, 1, s)
+    book.close()
+
+
+def _messy_email(email: str, rng: np.random.Generator) -> str:
+    r = rng.random()
+    if r < 0.1:
+        return f"\u00a0{email}\u00a0"
+    if r < 0.15:
+        return f"{email}."
+    if r < 0.18:
+        return "https://www.facebook.com/" + email.split("@")[0].replace(".", "")
+    if r < 0.22:
+        return email.upper()
+    return email
+
+
+def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
+    book = _Book(path, truth)
+    header = [
+        "Organisation Name",
+        "ID",
+        "Reachout Date",
+        "Recent_Touch_Ind",
+        "Area",
+        "Distance",
+        "Type",
+        "Website",
+        "Address",
+        "Planes",
+        "Description Type",
+        "Notes",
+        "Open Questions",
+        None,
+        None,
+        None,
+    ]
+    ws = book.sheet("Organisation", header)
+    allocated = max(len(orgs) + 5, round(len(orgs) * 1030 / 175))
+    org_row: dict[str, int] = {}
+    for r, org in enumerate(orgs.itertuples(), start=2):
+        org_row[org.true_org_id] = r
+        ws.write_string(r - 1, 0, _variant(org.name, org.trade_name, rng))
+        if rng.random() < 0.3:
+            ws.write_datetime(
+                r - 1,
+                2,
+                dt.datetime(2025, 1, 1) + dt.timedelta(days=int(rng.integers(0, 300))),
+                book.date_fmt,
+            )
+        ws.write_string(r - 1, 3, "Y" if rng.random() < 0.3 else "N")
+        if rng.random() < 0.8:
+            ws.write_string(r - 1, 4, _pick(rng, LOOSE_PROVINCE[org.province]))
+        ws.write_string(r - 1, 5, _pick(rng, ("100km-220km", "220km+", "<100km")))
+        if rng.random() < 0.3:
+            ws.write_string(r - 1, 6, _pick(rng, TYPES))
+        ws.write_string(r - 1, 7, _website(org.domain, rng))
+        if rng.random() < 0.4:
+            ws.write_string(r - 1, 8, f"Hangar {int(rng.integers(1, 40))}, {org.province}")
+        if rng.random() < 0.5:
+            fleet = rng.choice(AIRCRAFT, size=int(rng.integers(1, 4)), replace=False)
+            ws.write_string(r - 1, 9, "; ".join(fleet))
+        if rng.random() < 0.2:
+            ws.write_string(r - 1, 11, "Follow up after AGM")
+        book.mark("Organisation", r, "merged", org.true_org_id)
+    # One row with notes but no organisation name: data, yet not an organisation.
+    stray = len(orgs) + 2
+    ws.write_string(stray - 1, 11, "Called - number belongs to someone else")
+    book.mark("Organisation", stray, "quarantined")
+    for r in range(2, allocated + 2):
+        ws.write_formula(r - 1, 1, f"=ROW(A{r})", None, r)
+        if r > stray:
+            book.mark("Organisation", r, "skipped")
+
+    header = [
+        "ID",
+        "Organisation Name",
+        "Reachout Date",
+        "Firstname",
+        "Surname",
+        "Position",
+        "Phone",
+        "WhatsApp",
+        "Email",
+        "Invalid",
+        None,
+    ]
+    wc = book.sheet("Contact Info", header)
+    r = 2
+    for org in orgs.itertuples():
+        if rng.random() > 0.55:
+            continue
+        staff = people.get(org.true_org_id, [])
+        for p in staff[: int(rng.integers(1, 3))]:
+            wc.write_formula(
+                r - 1,
+                0,
+                f"=IFERROR(INDEX(Organisation!B:B,MATCH(B{r},Organisation!A:A,0)),0)",
+                None,
+                org_row[org.true_org_id],
+            )
+            wc.write_string(r - 1, 1, org.name)
+            wc.write_string(r - 1, 3, p["first_name"])
+            wc.write_string(r - 1, 4, p["last_name"])
+            wc.write_string(r - 1, 5, p["role"])
+            wc.write_string(r - 1, 6, p["mobile"] if rng.random() < 0.7 else _spaced(p["mobile"]))
+            if rng.random() < 0.3:
+                wc.write_string(r - 1, 7, p["mobile"])
+            wc.write_string(r - 1, 8, _messy_email(p["email"], rng))
+            book.mark("Contact Info", r, "merged", org.true_org_id, p["true_contact_id"])
+            r += 1
+        if rng.random() < 0.15:  # generic mailbox
+            wc.write_formula(
+                r - 1,
+                0,
+                f"=IFERROR(INDEX(Organisation!B:B,MATCH(B{r},Organisation!A:A,0)),0)",
+                None,
+                org_row[org.true_org_id],
+            )
+            wc.write_string(r - 1, 1, org.name)
+            for c, v in ((3, "-"), (4, "-"), (5, "Office")):
+                wc.write_string(r - 1, c, v)
+            mailbox = _messy_email(f"info@{org.domain}", rng)
+            wc.write_string(r - 1, 8, mailbox)
+            wc.write_string(r - 1, 10, "generic mailbox")
+            # A mailbox row whose only e-mail is a pasted URL has nothing usable left.
+            fate = "quarantined" if mailbox.startswith("https://") else "merged"
+            book.mark("Contact Info", r, fate, org.true_org_id, f"{org.true_org_id}-INFO")
+            r += 1
+    allocated_contacts = max(r + 5, round(len(orgs) * 2100 / 175))
+    for rr in range(r, allocated_contacts + 2):
+        wc.write_formula(
+            rr - 1,
+            0,
+            f"=IFERROR(INDEX(Organisation!B:B,MATCH(B{rr},Organisation!A:A,0)),0)",
+            None,
+            0,
+        )
+        book.mark("Contact Info", rr, "skipped")
+    book.sheet("Sheet1", [])
+    book.close()
+
+
+def _write_contact_db(path: Path, orgs, capture, people, rng, truth) -> None:
+    book = _Book(path, truth)
+    header = [
+        "C_ID",
+        "Company",
+        "QuickNooks_Name",
+        "Last_Order_Date",
+        "Category",
+        "Strat",
+        "Priority",
+        "Status",
+        "LoadDate",
+        "Checked",
+        "Website",
+    ]
+    ws = book.sheet("Company_Cat", header)
+    statuses = ("Investigate", "Contacted - Email", "Last Order", "NTC", "DNC", "Likely Closed")
+    allocated = max(len(orgs) + 5, round(len(orgs) * 620 / 430))
+    qb_name: dict[str, str] = {}
+    company_name: dict[str, str] = {}
+    for r in range(2, allocated + 2):
+        ws.write_formula(r - 1, 0, "=ROW()-1", None, r - 1)
+        ws.write_formula(
+            r - 1, 3, f"=IFERROR(MAXIFS('Order Dates'!B:B,'Order Dates'!A:A,C{r}),\"\")", None, ""
+        )
+        if r - 2 >= len(orgs):
+            book.mark("Company_Cat", r, "skipped")
+    for r, org in enumerate(orgs.itertuples(), start=2):
+        name = _variant(org.name, org.trade_name, rng)
+        company_name[org.true_org_id] = name
+        ws.write_string(r - 1, 1, name)
+        if rng.random() < 0.7:
+            qb = (org.name + _pick(rng, SUFFIXES)).upper() if rng.random() < 0.5 else org.name
+            qb_name[org.true_org_id] = qb
+            ws.write_string(r - 1, 2, qb)
+        if rng.random() < 0.35:
+            ws.write_string(r - 1, 4, org.category)
+        ws.write_string(r - 1, 5, _pick(rng, ("A", "B", "C")))
+        ws.write_number(r - 1, 6, int(rng.integers(1, 4)))
+        if rng.random() < 0.6:
+            ws.write_string(r - 1, 7, _pick(rng, statuses))
+        ws.write_datetime(
+            r - 1,
+            8,
+            dt.datetime(2024, 3, 1) + dt.timedelta(days=int(rng.integers(0, 500))),
+            book.date_fmt,
+        )
+        ws.write_string(r - 1, 9, "Y" if rng.random() < 0.5 else "")
+        ws.write_string(r - 1, 10, _website(org.domain, rng))
+        book.mark("Company_Cat", r, "merged", org.true_org_id)
+
+    header = [
+        "C_ID",
+        "Company",
+        "Status",
+        "FirstName",
+        "Surname",
+        "Position",
+        "Cellnumber",
+        "Email",
+        "Landline",
+    ]
+    wc = book.sheet("Company_Contacts", header)
+    r = 2
+    chosen = orgs[rng.random(len(orgs)) < 0.16]
+    for org in chosen.itertuples():
+        p = people[org.true_org_id][0]
+        qb = qb_name.get(org.true_org_id)
+        wc.write_formula(
+            r - 1, 0, f"=IFERROR(VLOOKUP(B{r},Company_Cat!B:C,2,FALSE),0)", None, qb or 0
+        )
+        # Contacts name the company as typed in Company_Cat, or its accounting name.
+        ref = company_name[org.true_org_id] if not qb or rng.random() < 0.6 else qb
+        wc.write_string(r - 1, 1, ref.strip())
+        wc.write_string(r - 1, 2, _pick(rng, ("Active", "Left", "")))
+        q = rng.random()
+        contact, email = p["true_contact_id"], p["email"]
+        if q < 0.08:  # full name typed into FirstName
+            wc.write_string(r - 1, 3, f"{p['first_name']} {p['last_name']}")
+        elif q < 0.13:  # a mailbox, not a person
+            wc.write_string(r - 1, 3, _pick(rng, ("Admin", "Johannesburg Office")))
+            contact, email = f"{org.true_org_id}-INFO", f"info@{org.domain}"
+        else:
+            wc.write_string(r - 1, 3, p["first_name"])
+            wc.write_string(r - 1, 4, p["last_name"])
+        wc.write_string(r - 1, 5, p["role"])
+        wc.write_number(r - 1, 6, int(p["mobile"][1:]))
+        wc.write_string(r - 1, 7, email)
+        if rng.random() < 0.5:
+            wc.write_number(r - 1, 8, int(org.landline[1:]))
+        book.mark("Company_Contacts", r, "merged", org.true_org_id, contact)
+        r += 1
+    for rr in range(r, max(r + 5, round(len(orgs) * 1000 / 430)) + 2):
+        wc.write_formula(rr - 1, 0, f"=IFERROR(VLOOKUP(B{rr},Company_Cat!B:C,2,FALSE),0)", None, 0)
+        book.mark("Company_Contacts", rr, "skipped")
+
+    wa = book.sheet("Company_Addresses", ["C_ID", "Company", "Type", "Airport", None])
+    with_address = orgs[rng.random(len(orgs)) < 0.085]
+    for r, org in enumerate(with_address.itertuples(), start=2):
+        wa.write_formula(r - 1, 0, f"=IFERROR(VLOOKUP(B{r},Company_Cat!B:A,1,FALSE),0)", None, 0)
+        wa.write_string(r - 1, 1, company_name[org.true_org_id].strip())
+        wa.write_string(r - 1, 2, _pick(rng, ("Postal", "Head", "Hangar")))
+        wa.write_string(r - 1, 3, _pick(rng, ("FALA", "FAWB", "FAGC", "FAOR", "")))
+        wa.write_string(r - 1, 4, f"PO Box {int(rng.integers(100, 9999))}, {org.province}")
+        book.mark("Company_Addresses", r, "merged", org.true_org_id)
+
+    header = [
+        None,
+        "School",
+        "Contact person (role)",
+        "Phone",
+        "Email",
+        "Addresses",
+        "Planes",
+        "Website",
+        "Description",
+        "Type",
+    ]
+    wx = book.sheet("10-10-25 Capture", header)
+    for r, org in enumerate(capture.itertuples(), start=2):
+        p = people[org.true_org_id][0]
+        values = [
+            "",
+            _variant(org.name, org.trade_name, rng),
+            f"{p['first_name']} {p['last_name']} — {p['role']}",
+            _spaced(p["mobile"]),
+            p["email"],
+            f"{org.province}",
+            _pick(rng, AIRCRAFT),
+            _website(org.domain, rng),
+            "Captured at the 10 October expo",
+            _pick(rng, TYPES),
+        ]
+        for c, v in enumerate(values):
+            if v:
+                wx.write_string(r - 1, c, v)
+        book.mark("10-10-25 Capture", r, "merged", org.true_org_id)
+
+    _scratch_sheets(book, orgs, rng)
+    book.close()
+
+
+def _scratch_sheets(book: _Book, orgs: pd.DataFrame, rng: np.random.Generator) -> None:
+    """Lookup and scratch sheets that carry no organisations (the profile skips them)."""
+    ws = book.sheet("Admin", ["Category", "Status"])
+    for i, c in enumerate(CATEGORY_WEIGHTS, start=1):
+        ws.write_string(i, 0, c)
+    ws = book.sheet("Order Dates", ["QuickNooks_Name", "Order Date"])
+    for i, org in enumerate(orgs.head(40).itertuples(), start=1):
+        ws.write_string(i, 0, org.name.upper())
+        ws.write_datetime(
+            i,
+            1,
+            dt.datetime(2024, 1, 1) + dt.timedelta(days=int(rng.integers(0, 600))),
+            book.date_fmt,
+        )
+    ws = book.sheet("Sheet1", [])
+    for i in range(6):
+        ws.write_string(i, 0, f"note {i}")
+        ws.write_number(i, 1, i * 3)
+    book.sheet("Company_Notes", ["C_ID", "Note"]).write_string(1, 1, "Prefers e-mail")
+    ws = book.sheet(
+        "CAA",
+        ["#", "AMO Number", "NAME", "CATEGORIES", "MAIN/ SATELLITE", "LOCATION"],
+        header_row=2,
+    )
+    ws.write_string(0, 0, "Approved Maintenance Organisations (synthetic extract)")
+    for i in range(1, 16):
+        ws.write_number(i + 1, 0, i)
+        ws.write_string(i + 1, 1, f"AMO{int(rng.integers(100, 1500)):04d}")
+        ws.write_string(i + 1, 2, f"{_pick(rng, PREFIXES)} {_pick(rng, CORES['AMO'])}".upper())
+        ws.write_string(i + 1, 3, _pick(rng, ("A1, C4", "A2", "B1, B2")))
+        ws.write_string(i + 1, 4, _pick(rng, ("MAIN", "SATELLITE")))
+        ws.write_string(i + 1, 5, _pick(rng, PROVINCES))
+    ws = book.sheet("Aviation Codes", ["Code", "Airport"])
+    for i, (code, ap) in enumerate(
+        (("FALA", "Lanseria"), ("FAWB", "Wonderboom"), ("FAGC", "Grand Central")), start=1
+    ):
+        ws.write_string(i, 0, code)
+        ws.write_string(i, 1, ap)
+    book.sheet("Sheet", [])
+    book.sheet("Sheet 1", [])
+    for name in ("Flight schools", "FL extended"):
+        ws = book.sheet(name, ["Name", "Region"])
+        for i in range(1, 6):
+            ws.write_string(i, 0, f"{_pick(rng, PREFIXES)} Flight School")
+            ws.write_string(i, 1, _pick(rng, PROVINCES))
+
+
+def write_samples(out_dir: Path | str, n_orgs: int = 560, seed: int = 42) -> SampleResult:
+    """Write the three synthetic workbooks and ``ground_truth.csv`` into ``out_dir``.
+
+    ``n_orgs`` is the number of real organisations; with the default the workbooks hold
+    about 800 organisation rows, like the real files. Output is byte-identical for a seed.
+    """
+    if n_orgs < 10:
+        raise ValueError("n_orgs must be at least 10")
+    out_dir = Path(out_dir)
+    rng = np.random.default_rng(seed)
+    fake = Faker(["en_GB", "zu_ZA"])
+    fake.seed_instance(seed)
+    orgs = _truth_orgs(n_orgs, rng)
+    contacts = _truth_contacts(orgs, rng, fake)
+    people = {k: g.to_dict("records") for k, g in contacts.groupby("true_org_id", sort=True)}
+
+    member = {k: rng.random(n_orgs) < p for k, p in SHARE.items()}
+    member["company_cat"] |= ~(member["sacaa"] | member["reachout"] | member["capture"])
+    subset = {k: orgs[m].sample(frac=1.0, random_state=seed) for k, m in member.items()}
+
+    truth: list[dict[str, str]] = []
+    with atomic_dir(out_dir) as tmp:
+        _write_sacaa(tmp / SACAA_FILE, subset["sacaa"], people, rng, truth)
+        _write_reachout(tmp / REACHOUT_FILE, subset["reachout"], people, rng, truth)
+        _write_contact_db(
+            tmp / CONTACT_DB_FILE, subset["company_cat"], subset["capture"], people, rng, truth
+        )
+        pd.DataFrame(truth).to_csv(tmp / GROUND_TRUTH_FILE, index=False, lineterminator="\n")
+    files = tuple(out_dir / f for f in (SACAA_FILE, REACHOUT_FILE, CONTACT_DB_FILE))
+    return SampleResult(files=files, ground_truth=out_dir / GROUND_TRUTH_FILE, n_orgs=n_orgs)
