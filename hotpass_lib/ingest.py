@@ -36,6 +36,29 @@ class IngestResult:
     unread: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the ingest stage writes, by file name."""
+        return {
+            "organisations": self.organisations, "contacts": self.contacts,
+            "addresses": self.addresses, "quarantine": self.quarantine,
+            "skipped": self.skipped, "accounting": self.accounting, "mapping": self.mapping,
+            "unread": self.unread.astype({"rows": "Int64"}),
+        }  # fmt: skip
+
+    def headline(self) -> dict[str, int]:
+        """Rows read, accepted, quarantined and skipped as empty, across all sheets."""
+        acc = self.accounting
+        return {
+            "rows_read": int(acc["rows_read"].sum()),
+            "rows_accepted": int(acc["accepted"].sum()),
+            "rows_quarantined": int(acc["quarantined"].sum()),
+            "rows_skipped_empty": int(acc["skipped_empty"].sum()),
+            "organisation_rows": len(self.organisations),
+            "contact_rows": len(self.contacts),
+            "sheets_read": len(acc),
+            "sheets_not_read": int(self.unread["sheet"].notna().sum()),
+        }
+
 
 @dataclass
 class _SheetRows:
@@ -51,7 +74,9 @@ def record_ids(file: str, sheet: str, rows: pd.Index) -> pd.Index:
     return pd.Index([f"{file}#{sheet}!{r}" for r in rows], name="source_record_id")
 
 
-def _read_source_sheet(book: Workbook, source: SourceSpec, spec: SheetSpec) -> tuple[_SheetRows, pd.DataFrame]:
+def _read_source_sheet(
+    book: Workbook, source: SourceSpec, spec: SheetSpec
+) -> tuple[_SheetRows, pd.DataFrame]:
     synonyms = {s for names in spec.columns.values() for s in names}
     sheet = read_sheet(book, spec.sheet, spec.header_row, synonyms)
     report = map_columns(list(sheet.frame.columns), spec.columns)
@@ -82,26 +107,38 @@ def _raw_json(raw: pd.DataFrame) -> pd.Series:
     """Each row's non-blank raw cells as a JSON object (header -> text)."""
     records = raw.astype(object).where(raw.notna(), None).to_dict("index")
     return pd.Series(
-        {k: json.dumps({h: v for h, v in r.items() if v is not None}, ensure_ascii=False)
-         for k, r in records.items()},
+        {
+            k: json.dumps({h: v for h, v in r.items() if v is not None}, ensure_ascii=False)
+            for k, r in records.items()
+        },
         dtype="string",
     )
 
 
-def _quarantine(rows: _SheetRows, mask: pd.Series, code: str, reason: pd.Series | str) -> pd.DataFrame:
+def _quarantine(
+    rows: _SheetRows, mask: pd.Series, code: str, reason: pd.Series | str
+) -> pd.DataFrame:
     ids = mask.index[mask.to_numpy()]
     if len(ids) == 0:
         return pd.DataFrame()
     reasons = reason if isinstance(reason, str) else reason.loc[ids]
-    return pd.DataFrame({
-        "source_record_id": ids, "source": rows.source.name, "file": rows.file,
-        "sheet": rows.spec.sheet, "row": [int(i.rsplit("!", 1)[1]) for i in ids],
-        "reason_code": code, "reason": reasons, "raw": _raw_json(rows.raw.loc[ids]).to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "source_record_id": ids,
+            "source": rows.source.name,
+            "file": rows.file,
+            "sheet": rows.spec.sheet,
+            "row": [int(i.rsplit("!", 1)[1]) for i in ids],
+            "reason_code": code,
+            "reason": reasons,
+            "raw": _raw_json(rows.raw.loc[ids]).to_numpy(),
+        }
+    )
 
 
 def _organisation_fields(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     """Normalise the organisation-level fields of accepted organisation rows."""
+
     def col(name: str) -> pd.Series:
         return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
 
@@ -133,10 +170,12 @@ def _link(rows: _SheetRows, orgs: pd.DataFrame, profile: Profile) -> pd.Series:
         linked = keys.map(lookup).astype("string")
     if "org_ref_name" in rows.canonical:
         ref = norm.name_key(rows.canonical["org_ref_name"], profile.legal_suffixes)
-        names = pd.concat([
-            pd.Series(target.index, index=target["name_key"].to_numpy()),
-            pd.Series(target.index, index=target["alt_name_key"].to_numpy()),
-        ])
+        names = pd.concat(
+            [
+                pd.Series(target.index, index=target["name_key"].to_numpy()),
+                pd.Series(target.index, index=target["alt_name_key"].to_numpy()),
+            ]
+        )
         names = names[names.index.notna() & ~names.index.duplicated()]
         linked = linked.fillna(ref.map(names).astype("string"))
     return linked
@@ -168,8 +207,9 @@ def _contacts_from_orgs(orgs: pd.DataFrame) -> pd.DataFrame:
     people = norm.parse_contact_people(orgs["contact_person"])
     if people.empty:
         return pd.DataFrame()
-    people = people.join(orgs[["source", "priority", "emails", "phones", "invalid_emails",
-                               "invalid_phones"]])
+    people = people.join(
+        orgs[["source", "priority", "emails", "phones", "invalid_emails", "invalid_phones"]]
+    )
     counts = people.groupby(level=0)["part"].transform("size")
     for name in ("emails", "phones"):
         n = people[name].map(len)
@@ -206,7 +246,9 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     for source in profile.sources:
         files = sorted(p for p in input_dir.glob(source.files) if not p.name.startswith("~$"))
         if not files:
-            warnings.append(f"source {source.name!r}: no file matches {source.files!r} in {input_dir}")
+            warnings.append(
+                f"source {source.name!r}: no file matches {source.files!r} in {input_dir}"
+            )
         for path in files:
             claimed.add(path)
             book = Workbook(path)
@@ -222,21 +264,35 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         )
     for path in sorted(input_dir.iterdir()):
         if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".csv"} and path not in claimed:
-            unread.append({"file": path.name, "sheet": None, "rows": None, "reason": "file matches no source"})
+            unread.append(
+                {"file": path.name, "sheet": None, "rows": None, "reason": "file matches no source"}
+            )
 
     quarantine, skipped, accounting = [], [], []
     org_parts, pending = [], []
     for rows in sheets:
         content = [c for c in rows.canonical.columns if c not in KEY_FIELDS]
-        empty = rows.canonical[content].isna().all(axis=1) if content else pd.Series(True, index=rows.canonical.index)
-        skipped.append(pd.DataFrame({"source_record_id": empty.index[empty.to_numpy()],
-                                     "file": rows.file, "sheet": rows.spec.sheet}))
+        empty = (
+            rows.canonical[content].isna().all(axis=1)
+            if content
+            else pd.Series(True, index=rows.canonical.index)
+        )
+        skipped.append(
+            pd.DataFrame(
+                {
+                    "source_record_id": empty.index[empty.to_numpy()],
+                    "file": rows.file,
+                    "sheet": rows.spec.sheet,
+                }
+            )
+        )
         kept = rows.canonical[~empty]
         rows.canonical = kept
         if rows.spec.kind == "organisations":
             nameless = kept["organisation_name"].isna()
-            quarantine.append(_quarantine(rows, nameless, "missing_name",
-                                          "row has data but no organisation name"))
+            quarantine.append(
+                _quarantine(rows, nameless, "missing_name", "row has data but no organisation name")
+            )
             frame = _organisation_fields(kept[~nameless], profile)
             frame.insert(0, "source", rows.source.name)
             frame.insert(1, "priority", rows.source.priority)
@@ -245,38 +301,75 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
             org_parts.append(frame)
         else:
             pending.append(rows)
-        accounting.append({"file": rows.file, "sheet": rows.spec.sheet, "kind": rows.spec.kind,
-                           "rows_read": len(empty), "skipped_empty": int(empty.sum())})
+        accounting.append(
+            {
+                "file": rows.file,
+                "sheet": rows.spec.sheet,
+                "kind": rows.spec.kind,
+                "rows_read": len(empty),
+                "skipped_empty": int(empty.sum()),
+            }
+        )
 
     orgs = pd.concat(org_parts)
     orgs.index.name = "source_record_id"
-    contact_parts, address_parts = [_contacts_from_orgs(orgs).assign(
-        organisation_source_record_id=lambda f: f.index.to_series())], []
+    contact_parts, address_parts = (
+        [
+            _contacts_from_orgs(orgs).assign(
+                organisation_source_record_id=lambda f: f.index.to_series()
+            )
+        ],
+        [],
+    )
     for rows in pending:
         link = _link(rows, orgs, profile)
         ref = rows.canonical.get("org_ref_name", rows.canonical.get("org_key"))
         unlinked = link.isna()
         target = f"sheet {rows.spec.link.sheet!r}" if rows.spec.link else "its organisations"
-        reason = "names organisation " + ref.fillna("(blank)").astype(str) + f", which matches no row of {target}"
-        quarantine.append(_quarantine(rows, unlinked, f"unlinked_{rows.spec.kind[:-1]}", reason))
+        reason = (
+            "names organisation "
+            + ref.fillna("(blank)").astype(str)
+            + f", which matches no row of {target}"
+        )
+        code = {"contacts": "unlinked_contact", "addresses": "unlinked_address"}[rows.spec.kind]
+        quarantine.append(_quarantine(rows, unlinked, code, reason))
         kept = rows.canonical[~unlinked]
         if rows.spec.kind == "contacts":
             frame = _contacts_from_sheet(rows, kept, profile)
-            bare = frame["name"].isna() & (frame["emails"].map(len) == 0) & (frame["phones"].map(len) == 0)
-            quarantine.append(_quarantine(rows, bare.reindex(rows.raw.index, fill_value=False),
-                                          "no_contact_details", "contact row has no name, valid e-mail or valid phone"))
+            bare = (
+                frame["name"].isna()
+                & (frame["emails"].map(len) == 0)
+                & (frame["phones"].map(len) == 0)
+            )
+            quarantine.append(
+                _quarantine(
+                    rows,
+                    bare.reindex(rows.raw.index, fill_value=False),
+                    "no_contact_details",
+                    "contact row has no name, valid e-mail or valid phone",
+                )
+            )
             frame = frame[~bare]
             parts = contact_parts
         else:
-            frame = pd.DataFrame({"address": norm.clean_text(kept["address"]) if "address" in kept else pd.NA,
-                                  "address_type": norm.clean_text(kept.get("address_type", pd.Series(pd.NA, index=kept.index)))})
+            frame = pd.DataFrame(
+                {
+                    "address": norm.clean_text(kept["address"]) if "address" in kept else pd.NA,
+                    "address_type": norm.clean_text(
+                        kept.get("address_type", pd.Series(pd.NA, index=kept.index))
+                    ),
+                }
+            )
             parts = address_parts
         frame["organisation_source_record_id"] = link.loc[frame.index]
         frame.insert(0, "source", rows.source.name)
         frame.insert(1, "priority", rows.source.priority)
         parts.append(frame)
 
-    quarantine_df = _frame(quarantine, ["source_record_id", "source", "file", "sheet", "row", "reason_code", "reason", "raw"])
+    quarantine_df = _frame(
+        quarantine,
+        ["source_record_id", "source", "file", "sheet", "row", "reason_code", "reason", "raw"],
+    )
     skipped_df = _frame(skipped, ["source_record_id", "file", "sheet"])
     acc = pd.DataFrame(accounting)
     q_counts = quarantine_df.groupby(["file", "sheet"]).size().rename("quarantined")
@@ -285,7 +378,11 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     acc["accepted"] = acc["rows_read"] - acc["skipped_empty"] - acc["quarantined"]
     contacts = pd.concat([p for p in contact_parts if not p.empty])
     contacts.index.name = "source_record_id"
-    addresses = pd.concat(address_parts) if address_parts else pd.DataFrame(columns=["address", "address_type", "organisation_source_record_id"])
+    addresses = (
+        pd.concat(address_parts)
+        if address_parts
+        else pd.DataFrame(columns=["address", "address_type", "organisation_source_record_id"])
+    )
     addresses.index.name = "source_record_id"
     return IngestResult(
         organisations=orgs.reset_index(),

@@ -33,8 +33,9 @@ def map_columns(headers: list[str], synonyms: dict[str, list[str]]) -> pd.DataFr
             rows.append((header, None, "unmapped", round(float(best[1]), 1) if best else 0.0))
     report = pd.DataFrame(rows, columns=["header", "field", "method", "score"])
     rank = report["method"].map({"exact": 0, "fuzzy": 1}).fillna(9)
-    used = report.assign(rank=rank).sort_values(["rank", "score"], ascending=[True, False],
-                                                kind="stable")
+    used = report.assign(rank=rank).sort_values(
+        ["rank", "score"], ascending=[True, False], kind="stable"
+    )
     taken = used[used["rank"] < 9].drop_duplicates("field")
     losers = used.index[(used["rank"] < 9) & ~used.index.isin(taken.index)]
     report.loc[losers, "method"] = "duplicate"

@@ -1,0 +1,124 @@
+"""The ``hotpass`` command.
+
+Exit codes: 0 success; 1 a stage failed (see its HTML in the run folder); 2 bad input or
+usage (the message names what to fix).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from . import runner
+from .profile import ProfileError
+from .read import InputError
+
+app = typer.Typer(help="Hotpass: refine messy workbooks into one governed SSOT.",
+                  no_args_is_help=True, add_completion=False)  # fmt: skip
+console = Console(stderr=True)
+
+
+def _settings(params: Path | None, **overrides: object) -> runner.Settings:
+    return runner.Settings.load(Path.cwd(), params, **overrides)
+
+
+@app.command()
+def samples(
+    out_dir: Path = typer.Argument(Path("data/samples"), help="folder to write the workbooks to"),
+    n_orgs: int = typer.Option(None, help="real organisations (default: params samples.n_orgs)"),
+    seed: int = typer.Option(None, help="random seed (default: params samples.seed)"),
+    params: Path = typer.Option(None, help="params file (default params/pipeline.yaml)"),
+) -> None:
+    """Write the three synthetic sample workbooks and their ground truth."""
+    from .samples import write_samples
+
+    cfg = _settings(params).params.get("samples", {})
+    result = write_samples(out_dir, n_orgs or cfg.get("n_orgs", 560), seed or cfg.get("seed", 42))
+    console.print(f"wrote {len(result.files)} workbooks and {result.ground_truth.name} to {out_dir}")
+
+
+@app.command()
+def stage(
+    name: str = typer.Argument(..., help=f"one of {list(runner.STAGES)}"),
+    params: Path = typer.Option(None, help="params file (default params/pipeline.yaml)"),
+) -> None:
+    """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
+    settings = _settings(params)
+    try:
+        record = runner.run_stage(name, settings)
+    except runner.StageFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {record['html']}")
+
+
+@app.command()
+def run(
+    input_dir: Path = typer.Option(None, help="folder of workbooks (default: params input_dir)"),
+    profile: str = typer.Option(None, help="profile name or YAML path (default: params profile)"),
+    params: Path = typer.Option(None, help="params file (default params/pipeline.yaml)"),
+) -> None:
+    """Run the four stages without DVC on a folder of workbooks, in the current directory."""
+    settings = _settings(params, profile=profile,
+                         input_dir=str(input_dir.resolve()) if input_dir else None)  # fmt: skip
+    if input_dir is None and not settings.input_dir.exists():
+        from .samples import write_samples
+
+        cfg = settings.params.get("samples", {})
+        write_samples(settings.input_dir, cfg.get("n_orgs", 560), cfg.get("seed", 42))
+        console.print(f"no input folder: wrote the bundled samples to {settings.input_dir}")
+    if not settings.input_dir.is_dir():
+        console.print(f"[red]input folder {settings.input_dir} does not exist.[/red] "
+                      "Fix: pass --input-dir with a folder of workbooks.")  # fmt: skip
+        raise typer.Exit(2)
+    run_id = runner.new_run_id()
+    try:
+        runner.run_pipeline(settings, run_id=run_id)
+    except runner.StageFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    _where(settings, run_id)
+
+
+@app.command()
+def pipeline() -> None:
+    """Run ``dvc repro`` (stages that changed) under one run id, then say where things are."""
+    settings = _settings(None)
+    run_id = runner.new_run_id()
+    env = {**os.environ, **runner.OFFLINE_ENV, "HOTPASS_RUN_ID": run_id,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
+    dvc = shutil.which("dvc", path=env["PATH"]) or "dvc"
+    code = subprocess.call([dvc, "repro"], env=env, cwd=settings.root)
+    if code:
+        raise typer.Exit(code)
+    if not (settings.runs_dir / run_id).exists():
+        runs = sorted(p.name for p in settings.runs_dir.glob("*/manifest.json"))
+        console.print("Nothing changed: dvc ran no stage.")
+        run_id = Path(runs[-1]).parent.name if runs else run_id
+    _where(settings, run_id)
+
+
+def _where(settings: runner.Settings, run_id: str) -> None:
+    run_dir = settings.runs_dir / run_id
+    console.print(f"[bold]SSOT:[/bold]      {settings.refined_dir}")
+    console.print(f"[bold]Evidence:[/bold]  {run_dir}  (open {settings.runs_dir / 'index.html'})")
+    console.print(f"[bold]MLflow:[/bold]    mlflow ui --backend-store-uri {settings.tracking_uri}")
+
+
+def main() -> None:
+    """Entry point with friendly errors for bad input."""
+    try:
+        app()
+    except (InputError, ProfileError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""Refine: cluster organisation rows, pick surviving values with provenance, dedupe contacts.
+
+Rows are clustered when they share a name matching key (or a row's accounting-system name
+key equals another row's name key). Values survive by source priority, then completeness,
+then recency; ``selection_provenance`` records which row won each field and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from .normalise import slugify
+
+ORG_FIELDS = ("organisation_name", "province", "website", "category", "organisation_type",
+              "status", "address")  # fmt: skip
+REVIEW_MIN_SCORE = 88.0
+
+
+@dataclass
+class RefineResult:
+    """Refined tables: SSOT organisations and contacts, the review queue, the conflict log."""
+
+    organisations: pd.DataFrame
+    contacts: pd.DataFrame
+    review_queue: pd.DataFrame
+    conflicts: pd.DataFrame
+
+
+def _hash_id(prefix: str, values: pd.Series) -> pd.Series:
+    return prefix + values.map(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:12])
+
+
+def cluster_rows(orgs: pd.DataFrame) -> pd.Series:
+    """Cluster label per row (the smallest source record id of its connected component),
+    linking rows that share a name key or whose alt-name key equals a name key."""
+    ids = orgs["source_record_id"]
+    edges = pd.concat([
+        pd.DataFrame({"rid": ids, "key": orgs["name_key"]}),
+        pd.DataFrame({"rid": ids, "key": orgs["alt_name_key"]}),
+    ]).dropna()  # fmt: skip
+    edges = edges[edges["key"] != ""]
+    label = pd.Series(ids.to_numpy(), index=ids.to_numpy())
+    while True:  # min-label propagation over the row-key graph; converges in a few rounds
+        key_min = edges.assign(lab=edges["rid"].map(label)).groupby("key")["lab"].min()
+        row_min = edges.assign(lab=edges["key"].map(key_min)).groupby("rid")["lab"].min()
+        new = label.copy()
+        new.loc[row_min.index] = np.minimum(label.loc[row_min.index], row_min)
+        if new.equals(label):
+            return pd.Series(label.loc[ids].to_numpy(), index=orgs.index, name="cluster")
+        label = new
+
+
+def _survivor_order(orgs: pd.DataFrame) -> pd.DataFrame:
+    """Rows ordered best-first within a cluster: priority, completeness, recency, id."""
+    completeness = orgs[list(ORG_FIELDS)].notna().sum(axis=1)
+    return (
+        orgs.assign(_completeness=completeness,
+                    _recency=orgs["last_contact_date"].fillna(pd.Timestamp(0)))
+        .sort_values(["cluster", "priority", "_completeness", "_recency", "source_record_id"],
+                     ascending=[True, False, False, False, True], kind="stable")
+    )  # fmt: skip
+
+
+def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """First non-null value per cluster and field, its provenance, and the conflicts."""
+    values, provenance, conflicts = {}, {}, []
+    for field in ORG_FIELDS:
+        present = ordered.dropna(subset=[field])
+        first = present.groupby("cluster", sort=False).head(1).set_index("cluster")
+        values[field] = first[field]
+        provenance[field] = first[["source_record_id", "source", "priority"]]
+        distinct = present.groupby("cluster")[field].nunique()
+        clash = distinct[distinct > 1].index
+        if len(clash):
+            alts = (
+                present[present["cluster"].isin(clash)]
+                .groupby("cluster")[field]
+                .agg(lambda v: json.dumps(sorted(set(v.astype(str))), ensure_ascii=False))
+            )
+            conflicts.append(pd.DataFrame({
+                "cluster": clash, "field": field,
+                "chosen": first.loc[clash, field].astype(str).to_numpy(),
+                "chosen_record_id": first.loc[clash, "source_record_id"].to_numpy(),
+                "candidates": alts.loc[clash].to_numpy(),
+            }))  # fmt: skip
+    conflict_df = (
+        pd.concat(conflicts, ignore_index=True)
+        if conflicts
+        else pd.DataFrame(columns=["cluster", "field", "chosen", "chosen_record_id", "candidates"])
+    )
+    return pd.DataFrame(values), provenance, conflict_df
+
+
+def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFrame) -> pd.Series:
+    clashing = set(zip(conflicts["cluster"], conflicts["field"], strict=True))
+    out = {c: {} for c in clusters}
+    for field, frame in provenance.items():
+        for cluster, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+            reason = "highest source priority" if (cluster, field) in clashing else "only value"
+            out[cluster][field] = {"source": row.source, "record": row.source_record_id,
+                                   "priority": int(row.priority), "rule": reason}  # fmt: skip
+    return pd.Series({c: json.dumps(v, sort_keys=True) for c, v in out.items()}, dtype="string")
+
+
+def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
+    """Sorted distinct list values per ``key`` of a list column."""
+    exploded = frame[[key, column]].explode(column).dropna()
+    return exploded.drop_duplicates().groupby(key)[column].agg(lambda s: sorted(s))
+
+
+def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
+    """Deduplicate contacts within an organisation: same person name, or same mailbox."""
+    c = contacts.assign(organisation_id=contacts["organisation_source_record_id"].map(row_org))
+    first_email = c["emails"].map(lambda v: v[0] if len(v) else "")
+    person = c["name"].str.lower().str.replace(r"[^a-z]+", " ", regex=True).str.strip()
+    c["_key"] = c["organisation_id"] + "|" + person.fillna("mailbox:" + first_email)
+    c = c.sort_values(["_key", "priority", "source_record_id"], ascending=[True, False, True],
+                      kind="stable")  # fmt: skip
+    grouped = c.groupby("_key", sort=True)
+    out = grouped[["organisation_id", "name", "role", "is_mailbox"]].first()
+    out["emails"] = _flatten(c, "emails", "_key").reindex(out.index)
+    out["phones"] = _flatten(c, "phones", "_key").reindex(out.index)
+    out["source_record_ids"] = grouped["source_record_id"].agg(lambda s: sorted(set(s)))
+    out["best_priority"] = grouped["priority"].max()
+    for col in ("emails", "phones"):
+        out[col] = out[col].map(lambda v: v if isinstance(v, list) else [])
+    out.insert(0, "contact_id", _hash_id("con_", out.index.to_series()))
+    return out.reset_index(drop=True)
+
+
+def _review_queue(orgs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of distinct organisations with very similar names (same first word), unmerged."""
+    names = orgs[["organisation_id", "organisation_name", "name_key"]].dropna()
+    names = names.assign(block=names["name_key"].str.split(" ").str[0])
+    pairs = []
+    for _, block in names.groupby("block", sort=True):
+        if len(block) < 2 or len(block) > 2000:
+            continue
+        keys = block["name_key"].tolist()
+        scores = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, dtype=np.uint8)
+        left, right = np.nonzero(np.triu(scores >= REVIEW_MIN_SCORE, k=1))
+        for i, j in zip(left, right, strict=True):
+            pairs.append((block.iloc[i], block.iloc[j], float(scores[i, j]) / 100))
+    rows = [{
+        "left_organisation_id": a.organisation_id, "right_organisation_id": b.organisation_id,
+        "left_name": a.organisation_name, "right_name": b.organisation_name,
+        "match_probability": p, "decided_by": "name token-set similarity",
+    } for a, b, p in pairs]  # fmt: skip
+    cols = ["left_organisation_id", "right_organisation_id", "left_name", "right_name",
+            "match_probability", "decided_by"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols).sort_values(cols[:2], ignore_index=True)
+
+
+def refine(
+    orgs: pd.DataFrame, contacts: pd.DataFrame, addresses: pd.DataFrame, country: str
+) -> RefineResult:
+    """Turn canonical organisation/contact/address rows into SSOT tables."""
+    orgs = orgs.assign(cluster=cluster_rows(orgs))
+    row_addresses = (
+        addresses.dropna(subset=["address"])
+        .drop_duplicates("organisation_source_record_id")
+        .set_index("organisation_source_record_id")["address"]
+    )
+    orgs["address"] = orgs["address"].fillna(orgs["source_record_id"].map(row_addresses))
+    ordered = _survivor_order(orgs)
+    values, provenance, conflicts = _survive(ordered)
+    clusters = values.index
+    org_id = _hash_id("org_", clusters.to_series())
+    row_org = orgs.set_index("source_record_id")["cluster"].map(org_id)
+
+    ssot = values.reindex(clusters)
+    ssot.insert(0, "organisation_id", org_id)
+    name_winner = provenance["organisation_name"]["source_record_id"]
+    ssot.insert(2, "name_key", name_winner.map(orgs.set_index("source_record_id")["name_key"]))
+    ssot.insert(3, "organisation_slug", slugify(ssot["name_key"].fillna(ssot["organisation_name"])))
+    ssot["country"] = country
+    ssot["source_datasets"] = orgs.groupby("cluster")["source"].agg(lambda s: sorted(set(s)))
+    linked = pd.concat([
+        orgs[["cluster", "source_record_id"]],
+        addresses.assign(cluster=addresses["organisation_source_record_id"].map(
+            orgs.set_index("source_record_id")["cluster"]))[["cluster", "source_record_id"]],
+    ])  # fmt: skip
+    ssot["source_record_ids"] = linked.groupby("cluster")["source_record_id"].agg(
+        lambda s: sorted(set(s))
+    )
+    ssot["selection_provenance"] = _provenance_json(clusters, provenance, conflicts)
+
+    people = _contacts(contacts, row_org)
+    ssot = _primary_contacts(ssot, people, orgs, row_org)
+    ssot = _quality(ssot)
+    ssot = ssot.sort_values("organisation_id", kind="stable").reset_index(drop=True)
+    conflicts["organisation_id"] = conflicts["cluster"].map(org_id)
+    conflicts = conflicts.drop(columns="cluster").sort_values(["organisation_id", "field"],
+                                                              ignore_index=True)  # fmt: skip
+    people = people.drop(columns="best_priority").sort_values("contact_id", ignore_index=True)
+    return RefineResult(ssot, people, _review_queue(ssot), conflicts)
+
+
+def _org_values(
+    orgs: pd.DataFrame, people: pd.DataFrame, row_org: pd.Series, column: str
+) -> pd.Series:
+    """Sorted distinct e-mails (or phones) per organisation, from its rows and contacts."""
+    rows = orgs[["source_record_id", column]].explode(column)
+    rows["organisation_id"] = rows["source_record_id"].map(row_org)
+    both = pd.concat(
+        [rows[["organisation_id", column]], people[["organisation_id", column]].explode(column)]
+    )
+    both = both.dropna().drop_duplicates().sort_values(["organisation_id", column])
+    return both.groupby("organisation_id")[column].agg(list)
+
+
+def _primary_contacts(
+    ssot: pd.DataFrame, people: pd.DataFrame, orgs: pd.DataFrame, row_org: pd.Series
+) -> pd.DataFrame:
+    """Primary contact (a named person before a mailbox, best source first) and the rest of
+    the organisation's e-mails and phones as secondaries."""
+    ranked = people.assign(
+        _has=people["emails"].map(len) + people["phones"].map(len) > 0
+    ).sort_values(["organisation_id", "is_mailbox", "_has", "best_priority", "contact_id"],
+                  ascending=[True, True, False, False, True], kind="stable")  # fmt: skip
+    primary = ranked.groupby("organisation_id").head(1).set_index("organisation_id")
+    pid = ssot["organisation_id"]
+    ssot["primary_contact_name"] = pid.map(primary["name"]).astype("string")
+    ssot["primary_contact_role"] = pid.map(primary["role"]).astype("string")
+    for column, kind in (("emails", "email"), ("phones", "phone")):
+        values = pid.map(_org_values(orgs, people, row_org, column))
+        values = values.map(lambda v: v if isinstance(v, list) else [])
+        own = pid.map(primary[column].map(lambda v: v[0] if v else None))
+        chosen = own.fillna(values.map(lambda v: v[0] if v else None)).astype("string")
+        ssot[f"primary_{kind}"] = chosen
+        ssot[f"secondary_{column}"] = [
+            [x for x in v if x != p] for v, p in zip(values, chosen, strict=True)
+        ]
+    return ssot
+
+
+QUALITY_FIELDS = {"primary_email": "missing_email", "primary_phone": "missing_phone",
+                  "website": "missing_website", "province": "missing_province",
+                  "address": "missing_address"}  # fmt: skip
+
+
+def _quality(ssot: pd.DataFrame) -> pd.DataFrame:
+    """Quality score (share of key fields present) and flags naming what is missing."""
+    present = ssot[list(QUALITY_FIELDS)].notna()
+    ssot["data_quality_score"] = present.mean(axis=1).round(3).astype(float)
+    flags = pd.Series("", index=ssot.index, dtype="string")
+    for field, flag in QUALITY_FIELDS.items():
+        flags = flags + pd.Series(np.where(present[field], "", flag + ";"), index=ssot.index)
+    ssot["data_quality_flags"] = flags.str.rstrip(";")
+    return ssot

@@ -1,0 +1,496 @@
+"""The stage runner: the one place where papermill, nbconvert, scrapbook, MLflow and
+OpenLineage are wired together.
+
+A stage is a notebook in ``notebooks/``. Running it: emit an OpenLineage START event,
+execute the notebook with papermill (explicit kernel, cell timeout) into
+``runs/<run id>/``, render it to HTML (personal data masked), collect its scrapbook scraps,
+log params/metrics/HTML to MLflow (a parent run per pipeline run, a child per stage),
+emit COMPLETE or FAIL, and update ``runs/<run id>/manifest.json``. A failed notebook is
+still rendered, so the evidence shows where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html
+import json
+import os
+import platform
+import re
+import secrets
+import subprocess
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .atomic import write_text
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
+STAGES: dict[str, str] = {
+    "ingest": "01_ingest.ipynb",
+    "validate": "02_validate.ipynb",
+    "refine": "03_refine.ipynb",
+    "publish": "04_publish.ipynb",
+}
+OFFLINE_ENV = {
+    "GX_ANALYTICS_ENABLED": "false",
+    "DVC_NO_ANALYTICS": "1",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "1",
+}
+PRODUCER = "https://hotpass.invalid/hotpass_lib"
+NAMESPACE = "hotpass"
+EXPERIMENT = "hotpass"
+TRACKED_PACKAGES = ("hotpass", "pandas", "pyarrow", "pandera", "great-expectations", "mlflow",
+                    "papermill", "nbconvert", "scrapbook", "openlineage-python", "dvc",
+                    "python-calamine", "openpyxl", "phonenumbers", "email-validator",
+                    "rapidfuzz", "xlsxwriter")  # fmt: skip
+
+
+class StageFailed(RuntimeError):
+    """A stage notebook raised; its partial notebook and HTML are in the run folder."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Pipeline parameters (``params/pipeline.yaml``) resolved against a workspace root."""
+
+    root: Path
+    profile: str
+    input_dir: Path
+    interim_dir: Path
+    refined_dir: Path
+    runs_dir: Path
+    metrics_dir: Path
+    mask_pii: bool
+    kernel: str
+    cell_timeout_s: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, root: Path | str = ".", params_file: Path | str | None = None,
+             **overrides: Any) -> Settings:  # fmt: skip
+        """Read the params file (default ``<root>/params/pipeline.yaml``, else the project's)."""
+        root = Path(root).resolve()
+        path = Path(params_file) if params_file else root / "params" / "pipeline.yaml"
+        if not path.is_file():
+            path = PROJECT_DIR / "params" / "pipeline.yaml"
+        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        params.update({k: v for k, v in overrides.items() if v is not None})
+
+        def where(key: str) -> Path:
+            return (root / params[key]).resolve()
+
+        runner = params.get("runner", {})
+        return cls(
+            root=root, profile=str(params["profile"]), input_dir=where("input_dir"),
+            interim_dir=where("interim_dir"), refined_dir=where("refined_dir"),
+            runs_dir=where("runs_dir"), metrics_dir=where("metrics_dir"),
+            mask_pii=bool(params.get("evidence", {}).get("mask_pii", True)),
+            kernel=str(runner.get("kernel", "hotpass")),
+            cell_timeout_s=int(runner.get("cell_timeout_s", 600)), params=params,
+        )  # fmt: skip
+
+    @property
+    def tracking_uri(self) -> str:
+        """MLflow's SQLite store under ``runs/`` (absolute, as MLflow 3 requires)."""
+        return f"sqlite:///{self.runs_dir / 'mlflow.db'}"
+
+    def stage_io(self, stage: str) -> tuple[list[Path], list[Path]]:
+        """The folders a stage reads and writes."""
+        ingest, validate, refine = (self.interim_dir / s for s in ("ingest", "validate", "refine"))
+        return {
+            "ingest": ([self.input_dir], [ingest]),
+            "validate": ([ingest], [validate]),
+            "refine": ([ingest, validate], [refine]),
+            "publish": ([ingest, refine], [self.refined_dir]),
+        }[stage]
+
+    def notebook_parameters(self, run_dir: Path) -> dict[str, Any]:
+        """Every parameter a stage notebook may declare; each takes those it declares."""
+        return {
+            "profile": self.profile, "input_dir": str(self.input_dir),
+            "interim_dir": str(self.interim_dir), "refined_dir": str(self.refined_dir),
+            "run_dir": str(run_dir), "mask_pii": self.mask_pii,
+        }  # fmt: skip
+
+
+# --- run ids ----------------------------------------------------------------------------
+
+
+def new_run_id() -> str:
+    """``20261127T153000Z-1a2b3c``: sortable by time, unique."""
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _dvc_ancestor() -> str | None:
+    """``pid:start`` of the ``dvc`` process this stage runs under, if any (Linux /proc)."""
+    pid = os.getppid()
+    for _ in range(6):
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        if re.search(r"(^|/|\s)dvc(\s|$)", cmd):
+            return f"{pid}:{stat[19]}"
+        pid = int(stat[1])
+    return None
+
+
+def current_run_id(settings: Settings) -> str:
+    """The run this stage belongs to: ``HOTPASS_RUN_ID`` if set; otherwise all stages run by
+    one ``dvc repro`` share a run; otherwise a new run."""
+    if os.environ.get("HOTPASS_RUN_ID"):
+        return os.environ["HOTPASS_RUN_ID"]
+    owner = _dvc_ancestor()
+    active = settings.runs_dir / ".active.json"
+    if owner and active.is_file():
+        state = json.loads(active.read_text())
+        if state.get("owner") == owner:
+            return state["run_id"]
+    run_id = new_run_id()
+    if owner:
+        write_text(active, json.dumps({"owner": owner, "run_id": run_id}))
+    return run_id
+
+
+# --- evidence helpers -------------------------------------------------------------------
+
+EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+PHONE_RE = re.compile(r"(?<![\w.])(\+?\d[\d \u00a0-]{6,14})(\d{2})(?![\w.])")
+
+
+def mask_pii(text: str) -> str:
+    """``jane.doe@x.co.za`` -> ``j***@x.co.za``; ``+27823723529`` -> ``+*********29``."""
+    text = EMAIL_RE.sub(r"\1***@\2", text)
+    return PHONE_RE.sub(lambda m: re.sub(r"\d", "*", m.group(1)) + m.group(2), text)
+
+
+def _mask_notebook(nb: Any) -> None:
+    """Mask e-mails and phones in every cell output of an in-memory notebook."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                out["text"] = mask_pii(out["text"])
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") or mime == "application/json":
+                    out["data"][mime] = mask_pii(value) if isinstance(value, str) else value
+            if "traceback" in out:
+                out["traceback"] = [mask_pii(t) for t in out["traceback"]]
+            if "evalue" in out:
+                out["evalue"] = mask_pii(out["evalue"])
+
+
+def render_html(notebook: Path, target: Path, mask: bool) -> None:
+    """Render an executed notebook to HTML (outputs masked unless ``mask`` is off)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(notebook, as_version=4)
+    if mask:
+        _mask_notebook(nb)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    write_text(target, body)
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            )
+        elif p.is_file():
+            out.append(p)
+    return out
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=10, check=False)  # fmt: skip
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+# --- OpenLineage ------------------------------------------------------------------------
+
+
+def _lineage_client(run_dir: Path):
+    from openlineage.client import OpenLineageClient
+    from openlineage.client.transport.file import FileConfig, FileTransport
+
+    url = os.environ.get("OPENLINEAGE_URL")
+    if url:
+        from openlineage.client.transport.http import HttpConfig, HttpTransport
+
+        return OpenLineageClient(transport=HttpTransport(HttpConfig(url=url)))
+    config = FileConfig(log_file_path=str(run_dir / "lineage.jsonl"), append=True)
+    return OpenLineageClient(transport=FileTransport(config))
+
+
+def _datasets(paths: list[Path], root: Path, output: bool) -> list[Any]:
+    """One OpenLineage dataset per file, with schema facet and row count for Parquet."""
+    import pyarrow.parquet as pq
+    from openlineage.client.event_v2 import InputDataset, OutputDataset
+    from openlineage.client.generated import output_statistics_output_dataset as stats
+    from openlineage.client.generated import schema_dataset as schema
+
+    out = []
+    for f in _files(paths):
+        facets, extra = {}, {}
+        if f.suffix == ".parquet":
+            meta = pq.read_schema(f)
+            facets["schema"] = schema.SchemaDatasetFacet(fields=[
+                schema.SchemaDatasetFacetFields(name=n, type=str(t))
+                for n, t in zip(meta.names, meta.types, strict=True)
+            ])  # fmt: skip
+            if output:
+                rows = pq.read_metadata(f).num_rows
+                extra["outputStatistics"] = stats.OutputStatisticsOutputDatasetFacet(
+                    rowCount=rows, size=f.stat().st_size
+                )
+        name = _rel(f, root)
+        if output:
+            out.append(OutputDataset(namespace=f"file://{root}", name=name, facets=facets,
+                                     outputFacets=extra))  # fmt: skip
+        else:
+            out.append(InputDataset(namespace=f"file://{root}", name=name, facets=facets))
+    return out
+
+
+def _emit(client: Any, state: str, stage: str, run_id: str, when: str,
+          inputs: list, outputs: list, error: str | None = None) -> None:  # fmt: skip
+    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
+    from openlineage.client.generated import error_message_run, parent_run
+
+    facets: dict[str, Any] = {
+        "parent": parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=str(uuid.uuid5(uuid.NAMESPACE_URL, run_id))),
+            job=parent_run.Job(namespace=NAMESPACE, name="hotpass.pipeline"),
+        )
+    }
+    if error:
+        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message=error[:2000], programmingLanguage="python"
+        )
+    event = RunEvent(
+        eventType=getattr(RunState, state), eventTime=when, producer=PRODUCER,
+        run=Run(runId=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}/{stage}")), facets=facets),
+        job=Job(namespace=NAMESPACE, name=f"hotpass.{stage}"), inputs=inputs, outputs=outputs,
+    )  # fmt: skip
+    client.emit(event)
+
+
+# --- MLflow -----------------------------------------------------------------------------
+
+
+def _log_mlflow(settings: Settings, run_id: str, stage: str, record: dict[str, Any],
+                html_path: Path) -> None:  # fmt: skip
+    import mlflow
+
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    experiment = mlflow.set_experiment(EXPERIMENT)
+    found = mlflow.search_runs(
+        experiment_ids=[experiment.experiment_id], output_format="list",
+        filter_string=f"tags.`hotpass.run_id` = '{run_id}' and tags.`hotpass.kind` = 'pipeline'",
+    )  # fmt: skip
+    parent_kwargs = {"run_id": found[0].info.run_id} if found else {"run_name": run_id}
+    status = "FINISHED" if record["status"] == "completed" else "FAILED"
+    with mlflow.start_run(**parent_kwargs) as parent:
+        mlflow.set_tags({"hotpass.run_id": run_id, "hotpass.kind": "pipeline",
+                         "hotpass.profile": settings.profile})  # fmt: skip
+        if not found:
+            mlflow.log_params(_flat(settings.params))
+        with mlflow.start_run(run_name=stage, nested=True, parent_run_id=parent.info.run_id):
+            mlflow.set_tags({"hotpass.run_id": run_id, "hotpass.kind": "stage",
+                             "hotpass.stage": stage, "hotpass.status": record["status"]})  # fmt: skip
+            mlflow.log_params(_flat(settings.params))
+            metrics = {k: float(v) for k, v in record["metrics"].items()}
+            metrics["duration_s"] = record["duration_s"]
+            mlflow.log_metrics(metrics)
+            mlflow.log_artifact(str(html_path))
+            mlflow.end_run(status=status)
+        mlflow.end_run(status=status)
+
+
+def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = str(value)
+    return out
+
+
+# --- manifest ---------------------------------------------------------------------------
+
+
+def _update_manifest(settings: Settings, run_id: str, stage: str, record: dict[str, Any]) -> Path:
+    run_dir = settings.runs_dir / run_id
+    path = run_dir / "manifest.json"
+    manifest = json.loads(path.read_text()) if path.is_file() else {
+        "run_id": run_id, "started_at": record["started_at"], "profile": settings.profile,
+        "params": settings.params, "git_commit": _git_commit(settings.root),
+        "python": platform.python_version(), "packages": _versions(), "stages": {},
+        "files": {}, "row_accounting": [], "mask_pii": settings.mask_pii,
+    }  # fmt: skip
+    manifest["stages"][stage] = record
+    manifest["finished_at"] = record["finished_at"]
+    manifest["status"] = (
+        "failed" if any(s["status"] != "completed" for s in manifest["stages"].values())
+        else "completed"
+    )  # fmt: skip
+    inputs, outputs = settings.stage_io(stage)
+    for role, paths in (("input", inputs), ("output", outputs)):
+        for f in _files(paths):
+            manifest["files"][_rel(f, settings.root)] = {"role": role, "stage": stage,
+                                                         "sha256": sha256(f)}  # fmt: skip
+    if "row_accounting" in record.get("scraps", {}):
+        manifest["row_accounting"] = record["scraps"]["row_accounting"]
+    write_text(path, json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    write_runs_index(settings.runs_dir)
+    return path
+
+
+def write_runs_index(runs_dir: Path) -> Path:
+    """``runs/index.html``: every run, newest first, with its headline numbers."""
+    rows = []
+    for manifest in sorted(runs_dir.glob("*/manifest.json"), reverse=True):
+        m = json.loads(manifest.read_text())
+        metrics: dict[str, Any] = {}
+        for s in m.get("stages", {}).values():
+            metrics.update(s.get("metrics", {}))
+        cells = [m["run_id"], m.get("status", "?"), m.get("started_at", ""), m.get("profile", "")]
+        cells += [str(metrics.get(k, "")) for k in ("rows_read", "organisations_out",
+                                                     "rows_quarantined", "review_pairs")]  # fmt: skip
+        links = " ".join(f'<a href="{m["run_id"]}/{Path(s["html"]).name}">{name}</a>'
+                         for name, s in m.get("stages", {}).items())  # fmt: skip
+        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
+                    + f"<td>{links}</td></tr>")  # fmt: skip
+    head = ("<tr><th>run</th><th>status</th><th>started</th><th>profile</th><th>rows read</th>"
+            "<th>organisations</th><th>quarantined</th><th>review pairs</th><th>stages</th></tr>")  # fmt: skip
+    page = ("<!doctype html><meta charset='utf-8'><title>Hotpass runs</title>"
+            "<style>body{font-family:sans-serif}td,th{padding:4px 8px;border-bottom:1px solid #ddd}"
+            "</style><h1>Hotpass runs</h1><table>" + head + "".join(rows) + "</table>")  # fmt: skip
+    target = runs_dir / "index.html"
+    write_text(target, page)
+    return target
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+    """Execute one stage notebook into ``runs/<run id>/`` and record its evidence.
+
+    Returns the stage's manifest record; raises :class:`StageFailed` if the notebook failed
+    (after rendering its partial HTML and recording the failure everywhere).
+    """
+    import papermill
+
+    from .scraps import read_scraps
+
+    os.environ.update(OFFLINE_ENV)
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages: {list(STAGES)}")
+    run_id = run_id or current_run_id(settings)
+    run_dir = settings.runs_dir / run_id
+    run_dir.mkdir(parents=True, exist_ok=True)
+    source = NOTEBOOKS_DIR / STAGES[stage]
+    executed = run_dir / STAGES[stage]
+    html_path = executed.with_suffix(".html")
+    inputs, outputs = settings.stage_io(stage)
+    client = _lineage_client(run_dir)
+    started = _now()
+    _emit(client, "START", stage, run_id, started, _datasets(inputs, settings.root, False), [])
+
+    declared = papermill.inspect_notebook(str(source))
+    parameters = {k: v for k, v in settings.notebook_parameters(run_dir).items() if k in declared}
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(source), str(executed), parameters=parameters, kernel_name=settings.kernel,
+            cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False,
+            execution_timeout=settings.cell_timeout_s, start_timeout=120,
+        )  # fmt: skip
+    except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
+        error = f"{type(exc).__name__}: {exc}"
+        trace = traceback.format_exc()
+    finished = _now()
+    if executed.is_file():
+        render_html(executed, html_path, settings.mask_pii)
+    scraps = read_scraps(executed) if executed.is_file() else {}
+    metrics = {k: v for k, v in scraps.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool)}  # fmt: skip
+    duration = dt.datetime.fromisoformat(finished) - dt.datetime.fromisoformat(started)
+    record = {
+        "status": "failed" if error else "completed", "started_at": started,
+        "finished_at": finished, "duration_s": round(duration.total_seconds(), 3),
+        "notebook": _rel(executed, settings.root), "html": _rel(html_path, settings.root),
+        "parameters": parameters, "metrics": metrics,
+        "scraps": {k: v for k, v in scraps.items() if k not in metrics}, "error": error,
+    }  # fmt: skip
+    _log_mlflow(settings, run_id, stage, record, html_path)
+    if error:
+        _emit(client, "FAIL", stage, run_id, finished, [], [], mask_pii(trace))
+        _update_manifest(settings, run_id, stage, record)
+        raise StageFailed(
+            f"stage {stage!r} failed: {mask_pii(error)}\nSee {html_path} for where it stopped."
+        )
+    _emit(client, "COMPLETE", stage, run_id, finished, _datasets(inputs, settings.root, False),
+          _datasets(outputs, settings.root, True))  # fmt: skip
+    settings.metrics_dir.mkdir(parents=True, exist_ok=True)
+    write_text(
+        settings.metrics_dir / f"{stage}.json", json.dumps(metrics, indent=2, sort_keys=True)
+    )
+    _update_manifest(settings, run_id, stage, record)
+    return record
+
+
+def run_pipeline(settings: Settings, stages: list[str] | None = None,
+                 run_id: str | None = None) -> str:  # fmt: skip
+    """Run stages in order under one run id (stops at the first failing stage)."""
+    run_id = run_id or new_run_id()
+    for stage in stages or list(STAGES):
+        run_stage(stage, settings, run_id)
+    return run_id

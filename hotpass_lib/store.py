@@ -1,0 +1,43 @@
+"""Stage tables on disk: Parquet folders written all-or-nothing, read back with real lists."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .atomic import atomic_dir
+from .publish import write_parquet
+
+
+def save_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[Path]:
+    """Write each frame to ``out_dir/<name>.parquet``, replacing the folder atomically."""
+    out_dir = Path(out_dir)
+    with atomic_dir(out_dir) as tmp:
+        for name, frame in tables.items():
+            write_parquet(frame, tmp / f"{name}.parquet")
+    return [out_dir / f"{name}.parquet" for name in tables]
+
+
+def load_table(path: Path | str) -> pd.DataFrame:
+    """Read a Parquet file; list columns come back as Python lists (not arrays)."""
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    for field in table.schema:
+        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
+            frame[field.name] = table.column(field.name).to_pylist()
+            frame[field.name] = frame[field.name].map(lambda v: v if v is not None else [])
+    return frame
+
+
+def load_tables(folder: Path | str, names: list[str]) -> dict[str, pd.DataFrame]:
+    """Read ``folder/<name>.parquet`` for each name, naming the missing file if absent."""
+    folder = Path(folder)
+    missing = [n for n in names if not (folder / f"{n}.parquet").is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"{folder}: missing {missing}. Fix: run the earlier stage first (dvc repro)."
+        )
+    return {n: load_table(folder / f"{n}.parquet") for n in names}
