@@ -32,12 +32,12 @@ run: setup
 	$(BIN)/python -m hotpass_lib.cli pipeline
 
 test: setup
-	$(BIN)/ruff check hotpass_lib tests bench
+	$(BIN)/ruff check hotpass_lib tests
 	$(BIN)/python -m pytest
 
 lint: setup
-	$(BIN)/ruff check hotpass_lib tests bench
-	$(BIN)/ruff format --check hotpass_lib tests bench
+	$(BIN)/ruff check hotpass_lib tests
+	$(BIN)/ruff format --check hotpass_lib tests
 
 lab: setup
 	$(BIN)/jupyter lab notebooks --MappingKernelManager.default_kernel_name=hotpass

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +23,9 @@ from .read import InputError
 app = typer.Typer(help="Hotpass: refine messy workbooks into one governed SSOT.",
                   no_args_is_help=True, add_completion=False)  # fmt: skip
 console = Console(stderr=True)
+ParamsOption = Annotated[
+    Path | None, typer.Option(help="params file (default: params/pipeline.yaml)")
+]
 
 
 def _settings(params: Path | None, **overrides: object) -> runner.Settings:
@@ -30,23 +34,27 @@ def _settings(params: Path | None, **overrides: object) -> runner.Settings:
 
 @app.command()
 def samples(
-    out_dir: Path = typer.Argument(Path("data/samples"), help="folder to write the workbooks to"),
-    n_orgs: int = typer.Option(None, help="real organisations (default: params samples.n_orgs)"),
-    seed: int = typer.Option(None, help="random seed (default: params samples.seed)"),
-    params: Path = typer.Option(None, help="params file (default params/pipeline.yaml)"),
+    out_dir: Annotated[Path, typer.Argument(help="folder for the workbooks")] = Path(
+        "data/samples"
+    ),
+    n_orgs: Annotated[int | None, typer.Option(help="real organisations (default: params)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: params)")] = None,
+    params: ParamsOption = None,
 ) -> None:
     """Write the three synthetic sample workbooks and their ground truth."""
     from .samples import write_samples
 
     cfg = _settings(params).params.get("samples", {})
     result = write_samples(out_dir, n_orgs or cfg.get("n_orgs", 560), seed or cfg.get("seed", 42))
-    console.print(f"wrote {len(result.files)} workbooks and {result.ground_truth.name} to {out_dir}")
+    console.print(
+        f"wrote {len(result.files)} workbooks and {result.ground_truth.name} to {out_dir}"
+    )
 
 
 @app.command()
 def stage(
-    name: str = typer.Argument(..., help=f"one of {list(runner.STAGES)}"),
-    params: Path = typer.Option(None, help="params file (default params/pipeline.yaml)"),
+    name: Annotated[str, typer.Argument(help=f"one of {list(runner.STAGES)}")],
+    params: ParamsOption = None,
 ) -> None:
     """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
     settings = _settings(params)
@@ -60,9 +68,9 @@ def stage(
 
 @app.command()
 def run(
-    input_dir: Path = typer.Option(None, help="folder of workbooks (default: params input_dir)"),
-    profile: str = typer.Option(None, help="profile name or YAML path (default: params profile)"),
-    params: Path = typer.Option(None, help="params file (default params/pipeline.yaml)"),
+    input_dir: Annotated[Path | None, typer.Option(help="folder of workbooks")] = None,
+    profile: Annotated[str | None, typer.Option(help="profile name or YAML path")] = None,
+    params: ParamsOption = None,
 ) -> None:
     """Run the four stages without DVC on a folder of workbooks, in the current directory."""
     settings = _settings(params, profile=profile,
@@ -98,9 +106,9 @@ def pipeline() -> None:
     if code:
         raise typer.Exit(code)
     if not (settings.runs_dir / run_id).exists():
-        runs = sorted(p.name for p in settings.runs_dir.glob("*/manifest.json"))
-        console.print("Nothing changed: dvc ran no stage.")
-        run_id = Path(runs[-1]).parent.name if runs else run_id
+        runs = sorted(p.parent.name for p in settings.runs_dir.glob("*/manifest.json"))
+        console.print("Nothing changed: dvc ran no stage; the latest run's evidence stands.")
+        run_id = runs[-1] if runs else run_id
     _where(settings, run_id)
 
 

@@ -8,7 +8,7 @@ from pandera.typing import Series
 from .normalise import OFFICIAL_PROVINCES
 
 RECORD_ID = r"^.+#.+!\d+$"
-HTTPS_URL = r"^https://[a-z0-9.-]+\.[a-z]{2,}(/\S*)?$"
+HTTPS_URL = r"^https://[a-z0-9.-]+\.[a-z]{2,}(?:/\S*)?$"
 E164 = r"^\+[1-9]\d{6,14}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 

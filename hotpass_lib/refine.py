@@ -231,8 +231,8 @@ def _primary_contacts(
     for column, kind in (("emails", "email"), ("phones", "phone")):
         values = pid.map(_org_values(orgs, people, row_org, column))
         values = values.map(lambda v: v if isinstance(v, list) else [])
-        own = pid.map(primary[column].map(lambda v: v[0] if v else None))
-        chosen = own.fillna(values.map(lambda v: v[0] if v else None)).astype("string")
+        own = pid.map(primary[column].map(lambda v: v[0] if v else None)).astype("string")
+        chosen = own.fillna(values.map(lambda v: v[0] if v else None).astype("string"))
         ssot[f"primary_{kind}"] = chosen
         ssot[f"secondary_{column}"] = [
             [x for x in v if x != p] for v, p in zip(values, chosen, strict=True)

@@ -22,6 +22,7 @@ import secrets
 import subprocess
 import traceback
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -197,7 +198,9 @@ def render_html(notebook: Path, target: Path, mask: bool) -> None:
     nb = nbformat.read(notebook, as_version=4)
     if mask:
         _mask_notebook(nb)
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    with warnings.catch_warnings():  # scrapbook's scrap mimetype has no HTML form: fine
+        warnings.simplefilter("ignore", UserWarning)
+        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     write_text(target, body)
 
 

@@ -1,0 +1,42 @@
+"""Shared fixtures: small seeded sample workbooks and the aviation profile."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotpass_lib.ingest import IngestResult, ingest
+from hotpass_lib.profile import Profile, load_profile
+from hotpass_lib.samples import write_samples
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
+SMALL_N_ORGS = 80
+
+
+@pytest.fixture(scope="session")
+def profile() -> Profile:
+    return load_profile("aviation")
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("samples") / "in"
+    write_samples(out, n_orgs=SMALL_N_ORGS, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def ingested(sample_dir: Path, profile: Profile) -> IngestResult:
+    return ingest(sample_dir, profile)
+
+
+@pytest.fixture(scope="session")
+def truth(sample_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(sample_dir / "ground_truth.csv", dtype=str, keep_default_na=False)

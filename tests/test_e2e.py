@@ -1,0 +1,124 @@
+"""End to end: the real pipeline (papermill, nbconvert, MLflow, OpenLineage) on a small sample."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from hotpass_lib.samples import SACAA_FILE, write_samples
+
+pytestmark = pytest.mark.e2e
+
+
+def _hotpass(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hotpass_lib.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = tmp_path_factory.mktemp("ws")
+    write_samples(ws / "data" / "samples", n_orgs=60, seed=11)
+    done = _hotpass("run", cwd=ws)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SSOT:" in done.stderr and "Evidence:" in done.stderr
+    return ws
+
+
+def _run_dir(ws: Path) -> Path:
+    (run_dir,) = [p.parent for p in (ws / "runs").glob("*/manifest.json")]
+    return run_dir
+
+
+def test_outputs_are_written(workspace: Path) -> None:
+    refined = workspace / "data" / "refined"
+    for name in ("organisations.parquet", "contacts.parquet", "quarantine.parquet",
+                 "review_queue.parquet", "organisations.csv", "organisations.xlsx"):  # fmt: skip
+        assert (refined / name).is_file(), name
+    orgs = pd.read_parquet(refined / "organisations.parquet")
+    truth = pd.read_csv(workspace / "data" / "samples" / "ground_truth.csv")
+    assert len(orgs) == truth.loc[truth["expected"] == "merged", "true_org_id"].nunique()
+
+
+def test_run_folder_holds_the_evidence(workspace: Path) -> None:
+    run_dir = _run_dir(workspace)
+    assert len(list(run_dir.glob("*.ipynb"))) == 4
+    assert len(list(run_dir.glob("*.html"))) == 4
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    assert manifest["status"] == "completed"
+    assert set(manifest["stages"]) == {"ingest", "validate", "refine", "publish"}
+    assert any(f.endswith("organisations.parquet") for f in manifest["files"])
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"].values())
+    acc = pd.DataFrame(manifest["row_accounting"])
+    assert (acc["rows_read"] == acc["accepted"] + acc["quarantined"] + acc["skipped_empty"]).all()
+    assert (workspace / "runs" / "index.html").read_text().count(run_dir.name) >= 1
+    assert (
+        run_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    ).is_file()
+
+
+def test_lineage_has_start_and_complete_per_stage(workspace: Path) -> None:
+    events = [
+        json.loads(line)
+        for line in (_run_dir(workspace) / "lineage.jsonl").read_text().splitlines()
+    ]
+    assert len(events) == 8
+    seen = {(e["job"]["name"], e["eventType"]) for e in events}
+    for stage in ("ingest", "validate", "refine", "publish"):
+        assert {(f"hotpass.{stage}", "START"), (f"hotpass.{stage}", "COMPLETE")} <= seen
+    parents = {e["run"]["facets"]["parent"]["run"]["runId"] for e in events}
+    assert len(parents) == 1
+    publish = next(
+        e for e in events if e["job"]["name"] == "hotpass.publish" and e["eventType"] == "COMPLETE"
+    )
+    outputs = {o["name"]: o for o in publish["outputs"]}
+    orgs = outputs["data/refined/organisations.parquet"]
+    assert orgs["outputFacets"]["outputStatistics"]["rowCount"] > 0
+    assert orgs["facets"]["schema"]["fields"]
+
+
+def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
+    mlflow.set_tracking_uri(f"sqlite:///{workspace / 'runs' / 'mlflow.db'}")
+    runs = mlflow.search_runs(experiment_names=["hotpass"], output_format="list")
+    parents = [r for r in runs if r.data.tags.get("hotpass.kind") == "pipeline"]
+    children = [r for r in runs if r.data.tags.get("hotpass.kind") == "stage"]
+    assert len(parents) == 1 and len(children) == 4
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
+    ingest = next(c for c in children if c.data.tags["hotpass.stage"] == "ingest")
+    assert ingest.data.metrics["rows_read"] > 0
+
+
+def test_rendered_evidence_masks_personal_data(workspace: Path) -> None:
+    orgs = pd.read_parquet(workspace / "data" / "refined" / "organisations.parquet")
+    emails = orgs["primary_email"].dropna().tolist()
+    phones = orgs["primary_phone"].dropna().tolist()
+    html = "".join(p.read_text() for p in _run_dir(workspace).glob("*.html"))
+    assert "***@" in html
+    assert not any(e in html for e in emails)
+    assert not any(p in html for p in phones)
+
+
+def test_a_failing_stage_stops_with_evidence(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "samples"
+    folder.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(str(folder / SACAA_FILE))
+    wb.add_worksheet("Not Cleaned").write_string(0, 0, "Name of Organisation")
+    wb.close()
+    done = _hotpass("run", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "ingest" in done.stderr and "failed" in done.stderr
+    run_dir = _run_dir(tmp_path)
+    html = (run_dir / "01_ingest.html").read_text()
+    assert "sheet &#39;Cleaned&#39; not found" in html or "sheet 'Cleaned' not found" in html
+    events = [json.loads(x) for x in (run_dir / "lineage.jsonl").read_text().splitlines()]
+    assert [e["eventType"] for e in events] == ["START", "FAIL"]
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "failed"
+    assert not (tmp_path / "data" / "interim" / "ingest").exists()  # nothing partial
+    assert not (tmp_path / "data" / "refined").exists()

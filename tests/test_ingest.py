@@ -1,0 +1,117 @@
+"""Ingest: every row accounted for, linked, normalised; bad input named precisely."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xlsxwriter
+
+from hotpass_lib.ingest import IngestResult, ingest
+from hotpass_lib.profile import Profile
+from hotpass_lib.read import InputError
+from hotpass_lib.samples import CONTACT_DB_FILE, SACAA_FILE
+
+
+def _buckets(result: IngestResult) -> pd.DataFrame:
+    merged = pd.concat([result.organisations["source_record_id"],
+                        result.contacts["source_record_id"],
+                        result.addresses["source_record_id"]]).drop_duplicates()  # fmt: skip
+    return pd.concat([
+        pd.DataFrame({"source_record_id": merged, "got": "merged"}),
+        pd.DataFrame({"source_record_id": result.quarantine["source_record_id"], "got": "quarantined"}),
+        pd.DataFrame({"source_record_id": result.skipped["source_record_id"], "got": "skipped"}),
+    ])  # fmt: skip
+
+
+def test_every_row_lands_in_exactly_one_bucket(ingested: IngestResult, truth: pd.DataFrame) -> None:
+    buckets = _buckets(ingested)
+    assert buckets["source_record_id"].is_unique
+    joined = truth.merge(buckets, on="source_record_id", how="outer", indicator=True)
+    assert (joined["_merge"] == "both").all()
+    assert (joined["expected"] == joined["got"]).all()
+
+
+def test_accounting_adds_up(ingested: IngestResult) -> None:
+    acc = ingested.accounting
+    assert (acc["rows_read"] == acc["skipped_empty"] + acc["quarantined"] + acc["accepted"]).all()
+    assert acc["skipped_empty"].sum() == len(ingested.skipped)
+    assert set(acc["sheet"]) == {"Cleaned", "Organisation", "Contact Info", "Company_Cat",
+                                 "Company_Contacts", "Company_Addresses", "10-10-25 Capture"}  # fmt: skip
+
+
+def test_skipped_sheets_are_listed_with_row_counts(ingested: IngestResult) -> None:
+    unread = ingested.unread.set_index("sheet")
+    assert unread.loc["CAA", "rows"] > 0
+    assert unread.loc["CAA", "reason"] == "skipped by profile"
+    assert "ground_truth.csv" in set(ingested.unread["file"])
+
+
+def test_record_ids_use_excel_row_numbers(ingested: IngestResult, sample_dir: Path) -> None:
+    first = ingested.organisations.iloc[0]
+    assert first["source_record_id"] == f"{SACAA_FILE}#Cleaned!2"
+
+
+def test_contacts_attach_by_lookup_name_not_cid(ingested: IngestResult) -> None:
+    contacts = ingested.contacts[
+        ingested.contacts["source_record_id"].str.contains("Company_Contacts")
+    ]
+    assert len(contacts) > 0
+    assert contacts["organisation_source_record_id"].str.contains("#Company_Cat!").all()
+
+
+def test_values_are_normalised(ingested: IngestResult) -> None:
+    orgs, contacts = ingested.organisations, ingested.contacts
+    phones = pd.concat([orgs["phones"], contacts["phones"]]).explode().dropna()
+    assert phones.str.fullmatch(r"\+27\d{9}").all()
+    emails = pd.concat([orgs["emails"], contacts["emails"]]).explode().dropna()
+    assert (emails == emails.str.strip().str.lower()).all() and not emails.str.endswith(".").any()
+    assert orgs["website"].dropna().str.match(r"^https://(?!www\.)[^?#]+[^/]$").all()
+    assert set(orgs["province"].dropna()) <= {"Eastern Cape", "Free State", "Gauteng",
+        "KwaZulu-Natal", "Limpopo", "Mpumalanga", "Northern Cape", "North West", "Western Cape"}  # fmt: skip
+
+
+def test_missing_sheet_is_named_with_the_fix(
+    sample_dir: Path, profile: Profile, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wb = xlsxwriter.Workbook(str(folder / SACAA_FILE))
+    wb.add_worksheet("Wrong").write_string(0, 0, "Name of Organisation")
+    wb.close()
+    with pytest.raises(
+        InputError, match=r"SACAA Flight Schools - Cleaned.xlsx: sheet 'Cleaned' not found.*Fix"
+    ):
+        ingest(folder, profile)
+
+
+def test_missing_column_names_file_sheet_and_key(profile: Profile, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    wb = xlsxwriter.Workbook(str(folder / SACAA_FILE))
+    ws = wb.add_worksheet("Cleaned")
+    for c, h in enumerate(["Organisation Title", "Province"]):
+        ws.write_string(0, c, h)
+    ws.write_string(1, 0, "Aero Club")
+    wb.close()
+    with pytest.raises(InputError) as info:
+        ingest(folder, profile)
+    message = str(info.value)
+    assert "Cleaned" in message and "header row 1" in message
+    assert "organisation_name" in message and "Organisation Title" in message
+
+
+def test_no_matching_workbook_is_an_error(profile: Profile, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no workbook"):
+        ingest(tmp_path, profile)
+
+
+def test_csv_and_partial_folders_read(sample_dir: Path, profile: Profile, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(sample_dir / CONTACT_DB_FILE, folder)
+    result = ingest(folder, profile)
+    assert len(result.warnings) == 2  # two sources had no file
+    assert set(result.organisations["source"]) == {"contact_db"}

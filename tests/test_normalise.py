@@ -1,0 +1,126 @@
+"""Normalisers: examples users rely on, and properties that hold for any input."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import phonenumbers
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotpass_lib import normalise as norm
+
+SUFFIXES = ["(pty) ltd", "pty ltd", "ltd", "cc", "soc", "npc"]
+text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
+
+
+def test_phone_forms_become_e164() -> None:
+    raw = pd.Series(["+27741426576", "+27 82 372 3529", "27832269672", "27832269672.0",
+                     "\u00a0082 372 3529\u00a0", "+27821234567; 011 234 5678", "012 345", None])  # fmt: skip
+    out = norm.normalise_phones(raw)
+    assert out["phones"].tolist()[:6] == [["+27741426576"], ["+27823723529"], ["+27832269672"],
+                                          ["+27832269672"], ["+27823723529"],
+                                          ["+27821234567", "+27112345678"]]  # fmt: skip
+    assert out.loc[6, "invalid_phones"] == ["012 345"] and out.loc[6, "phones"] == []
+    assert out.loc[7, "phones"] == [] and out.loc[7, "invalid_phones"] == []
+    kinds = norm.phone_kind(pd.Series(["+27821234567", "+27112345678"]))
+    assert kinds.tolist() == ["mobile", "landline"]
+
+
+def test_email_quirks() -> None:
+    raw = pd.Series(["\u00a0Info@Example.co.za.\u00a0", "a@b.co.za; c@d.com",
+                     "https://www.facebook.com/aeroclub", "n/a", None])  # fmt: skip
+    out = norm.normalise_emails(raw)
+    assert out["emails"].tolist() == [["info@example.co.za"], ["a@b.co.za", "c@d.com"], [], [], []]
+    assert out.loc[2, "invalid_emails"] == ["https://www.facebook.com/aeroclub"]
+    assert out.loc[3, "invalid_emails"] == ["n/a"]
+
+
+def test_websites_are_canonical_and_social_pages_recognised() -> None:
+    raw = pd.Series(["www.x.co.za", "HTTP://WWW.X.CO.ZA/About/?q=1#top", "x.co.za/",
+                     "https://www.facebook.com/aero", "not a site"])  # fmt: skip
+    out = norm.normalise_websites(raw)
+    assert out["website"].tolist()[:4] == ["https://x.co.za", "https://x.co.za/about",
+                                           "https://x.co.za", "https://facebook.com/aero"]  # fmt: skip
+    assert pd.isna(out.loc[4, "website"])
+    assert out["website_is_social"].tolist() == [False, False, False, True, False]
+
+
+def test_provinces() -> None:
+    aliases = {"KwaZulu-Natal": ["KZN", "Kwa-Zulu Natal"]}
+    raw = pd.Series(["Kwa-Zulu Natal", "KZN", "kwazulu-natal", "Unknown", "", "gauteng"])
+    assert norm.normalise_provinces(raw, aliases).tolist() == [
+        "KwaZulu-Natal", "KwaZulu-Natal", "KwaZulu-Natal", pd.NA, pd.NA, "Gauteng"]  # fmt: skip
+
+
+def test_name_key_ignores_suffixes_trading_as_and_case() -> None:
+    names = pd.Series(["360 Aviation", "360 Aviation (pty) Ltd", "360-AVIATION CC",
+                       "X Holdings (t/a Y Air)", "X Holdings (trading as Y Air)"])  # fmt: skip
+    keys = norm.name_key(names, SUFFIXES).tolist()
+    assert keys[0] == keys[1] == keys[2] == "360 aviation"
+    assert keys[3] == keys[4]
+
+
+def test_contact_people_cells() -> None:
+    raw = pd.Series(["Jo Smith (Owner); Sam Dube (Sales)",
+                     "Accountable Manager (Not Publicly Listed)", "Lee Ndlovu — Head of Training"])  # fmt: skip
+    out = norm.parse_contact_people(raw)
+    assert out["name"].tolist() == ["Jo Smith", "Sam Dube", pd.NA, "Lee Ndlovu"]
+    assert out["role"].tolist() == ["Owner", "Sales", "Accountable Manager", "Head of Training"]
+    names = norm.split_full_name(pd.Series(["Dorrien Andrews", "-", "Admin", "Kelly"]),
+                                 pd.Series([None, "-", None, "Armstrong"]))  # fmt: skip
+    assert names["name"].tolist() == ["Dorrien Andrews", pd.NA, pd.NA, "Kelly Armstrong"]
+    assert names["is_mailbox"].tolist() == [False, True, True, False]
+
+
+def test_dates() -> None:
+    out = norm.normalise_dates(pd.Series(["2025-03-04", "04/03/2025", "45000", "nonsense"]))
+    assert [str(d.date()) if pd.notna(d) else None for d in out] == [
+        "2025-03-04", "2025-03-04", "2023-03-15", None]  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(text, min_size=1, max_size=8))
+def test_phone_outputs_are_valid_e164_and_nothing_is_lost(values: list[str]) -> None:
+    out = norm.normalise_phones(pd.Series(values))
+    for phones, bad, raw in zip(out["phones"], out["invalid_phones"], values, strict=True):
+        for p in phones:
+            assert re.fullmatch(r"\+[1-9]\d{6,14}", p)
+            assert phonenumbers.is_valid_number(phonenumbers.parse(p))
+        if re.sub(r"[\s\u200b\ufeff;,/|]", "", raw):  # something was there: kept, valid or not
+            assert phones or bad
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(text, st.emails()), min_size=1, max_size=8))
+def test_email_outputs_are_trimmed_lowercase_and_valid(values: list[str]) -> None:
+    out = norm.normalise_emails(pd.Series(values))
+    for emails in out["emails"]:
+        for e in emails:
+            assert e == e.strip().lower() and "@" in e and not e.endswith(".")
+            assert not re.search(r"\s", e)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(text, min_size=1, max_size=8))
+def test_websites_are_https_without_www_query_or_slash(values: list[str]) -> None:
+    out = norm.normalise_websites(pd.Series(values))["website"].dropna()
+    for url in out:
+        assert url.startswith("https://") and not url.startswith("https://www.")
+        assert "?" not in url and "#" not in url and not url.endswith("/")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(text, min_size=1, max_size=8), st.sampled_from(["", " (Pty) Ltd", " CC", " LTD"]))
+def test_name_key_is_idempotent_and_suffix_blind(values: list[str], suffix: str) -> None:
+    names = pd.Series(values, dtype="string")
+    keys = norm.name_key(names, SUFFIXES)
+    again = norm.name_key(keys, SUFFIXES)
+    both = keys.notna() & again.notna()
+    assert (keys[both] == again[both]).all() or not both.any()
+    with_suffix = norm.name_key(names + suffix, SUFFIXES)
+    base = keys.notna() & ~names.str.lower().str.contains(r"\b(?:pty|ltd|cc|soc|npc)\b", na=True)
+    assert (with_suffix[base] == keys[base]).all()
+    slugs = norm.slugify(names).dropna()
+    assert slugs.str.fullmatch(r"[a-z0-9-]*").all()

@@ -1,0 +1,55 @@
+"""Runner helpers: privacy masking, run ids shared across DVC stages, settings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hotpass_lib import runner
+
+
+def test_mask_pii_hides_emails_and_phones_but_keeps_numbers_readable() -> None:
+    text = "Mail jane.doe@aero.co.za or call +27823723529 / 27 82 372 3529; 1956 rows, 0.534"
+    masked = runner.mask_pii(text)
+    assert "jane.doe@" not in masked and "j***@aero.co.za" in masked
+    assert "+27823723529" not in masked and "+*********29" in masked
+    assert "372 3529" not in masked
+    assert "1956 rows, 0.534" in masked
+
+
+def test_run_id_from_environment_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    settings = runner.Settings.load(tmp_path, runs_dir=str(tmp_path / "runs"))
+    monkeypatch.setenv("HOTPASS_RUN_ID", "20260101T000000Z-abcdef")
+    assert runner.current_run_id(settings) == "20260101T000000Z-abcdef"
+
+
+def test_stages_under_one_dvc_process_share_a_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = runner.Settings.load(tmp_path, runs_dir=str(tmp_path / "runs"))
+    monkeypatch.delenv("HOTPASS_RUN_ID", raising=False)
+    monkeypatch.setattr(runner, "_dvc_ancestor", lambda: "4242:99")
+    first = runner.current_run_id(settings)
+    assert runner.current_run_id(settings) == first
+    monkeypatch.setattr(runner, "_dvc_ancestor", lambda: "4243:100")  # a new `dvc repro`
+    assert runner.current_run_id(settings) != first
+    monkeypatch.setattr(runner, "_dvc_ancestor", lambda: None)  # not under DVC: always new
+    assert runner.current_run_id(settings) != runner.current_run_id(settings)
+
+
+def test_settings_resolve_paths_against_the_workspace(tmp_path: Path) -> None:
+    settings = runner.Settings.load(tmp_path, profile="generic")
+    assert settings.profile == "generic"
+    assert settings.input_dir == tmp_path / "data" / "samples"
+    assert settings.tracking_uri == f"sqlite:///{tmp_path / 'runs' / 'mlflow.db'}"
+
+
+def test_runs_index_lists_newest_first(tmp_path: Path) -> None:
+    for run_id in ("20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb"):
+        (tmp_path / run_id).mkdir()
+        (tmp_path / run_id / "manifest.json").write_text(json.dumps(
+            {"run_id": run_id, "status": "completed", "stages": {}}))  # fmt: skip
+    page = runner.write_runs_index(tmp_path).read_text()
+    assert page.index("20260102") < page.index("20260101")

@@ -1,0 +1,62 @@
+"""Validation gates: contracts name the failing column and check; error gates stop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotpass_lib import contracts
+from hotpass_lib.ingest import IngestResult
+from hotpass_lib.profile import Profile
+from hotpass_lib.validate import (
+    GateError,
+    check_contract,
+    data_docs_index,
+    gate,
+    headline,
+    validate_ingest,
+)
+
+
+def test_clean_sample_passes_every_blocking_check(ingested: IngestResult, profile: Profile,
+                                                   tmp_path: Path) -> None:  # fmt: skip
+    results = validate_ingest(ingested.tables(), profile, gx_dir=tmp_path / "gx")
+    assert headline(results)["blocking_failures"] == 0
+    gate(results)
+    assert data_docs_index(tmp_path / "gx").is_file()
+    assert {"canonical_organisations", "canonical_contacts", "quarantine"} <= set(results["suite"])
+
+
+def test_invalid_emails_above_tolerance_stop_the_gate(
+    ingested: IngestResult, profile: Profile
+) -> None:
+    tables = ingested.tables()
+    orgs = tables["organisations"].copy()
+    broken = orgs.index[: len(orgs) // 2]
+    orgs.loc[broken, "invalid_emails"] = pd.Series([["not-an-email"]] * len(broken), index=broken)
+    results = validate_ingest({**tables, "organisations": orgs}, profile)
+    failed = results[~results["success"]]
+    assert "emails_all_valid" in set(failed["column"])
+    with pytest.raises(GateError, match="emails_all_valid"):
+        gate(results)
+
+
+def test_contract_failures_name_column_and_check(ingested: IngestResult) -> None:
+    orgs = ingested.organisations.copy()
+    orgs.loc[0, "province"] = "Atlantis"
+    orgs.loc[1, "website"] = "http://insecure.example"
+    results = check_contract(orgs, contracts.CanonicalOrganisation, "canonical_organisations")
+    failed = results[~results["success"]].set_index("column")
+    assert "isin" in failed.loc["province", "check"]
+    assert "str_matches" in failed.loc["website", "check"]
+    assert failed.loc["province", "examples"] == ["Atlantis"]
+
+
+def test_warn_gate_is_recorded_but_does_not_stop() -> None:
+    results = pd.DataFrame([{"suite": "s", "check": "c", "column": "x", "gate": "warn",
+                             "success": False, "failed_count": 3, "element_count": 9,
+                             "examples": []}])  # fmt: skip
+    gate(results)
+    assert headline(results)["warnings"] == 1
