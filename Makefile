@@ -1,6 +1,6 @@
 # Hotpass workbench. Quickstart: `make run` (pipeline on bundled samples), `make test`.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -32,12 +32,11 @@ run: setup
 	$(BIN)/python -m hotpass_lib.cli pipeline
 
 test: setup
-	$(BIN)/ruff check hotpass_lib tests
-	$(BIN)/python -m pytest
+	bash ci/test.sh
 
 lint: setup
-	$(BIN)/ruff check hotpass_lib tests
-	$(BIN)/ruff format --check hotpass_lib tests
+	$(BIN)/ruff check hotpass_lib tests ci
+	$(BIN)/ruff format --check hotpass_lib tests ci
 
 lab: setup
 	$(BIN)/jupyter lab notebooks --MappingKernelManager.default_kernel_name=hotpass
