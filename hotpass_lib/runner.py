@@ -327,6 +327,9 @@ def _log_mlflow(settings: Settings, run_id: str, stage: str, record: dict[str, A
     import mlflow
 
     mlflow.set_tracking_uri(settings.tracking_uri)
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artefacts beside the store
+        location = (settings.runs_dir / "mlartifacts").as_uri()
+        mlflow.create_experiment(EXPERIMENT, artifact_location=location)
     experiment = mlflow.set_experiment(EXPERIMENT)
     found = mlflow.search_runs(
         experiment_ids=[experiment.experiment_id], output_format="list",

@@ -93,6 +93,9 @@ def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     ingest = next(c for c in children if c.data.tags["hotpass.stage"] == "ingest")
     assert ingest.data.metrics["rows_read"] > 0
+    artefacts = list((workspace / "runs" / "mlartifacts").rglob("*.html"))
+    assert len(artefacts) == 4  # the stage HTML, beside the store, not in ./mlruns
+    assert not (workspace / "mlruns").exists()
 
 
 def test_rendered_evidence_masks_personal_data(workspace: Path) -> None:
