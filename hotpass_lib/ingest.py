@@ -398,5 +398,7 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
 
 
 def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Concatenate parts into a frame whose column types hold even when it is empty."""
     parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    frame = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+    return frame.astype({c: "int64" if c == "row" else "string" for c in columns})

@@ -154,7 +154,8 @@ def _review_queue(orgs: pd.DataFrame) -> pd.DataFrame:
     } for a, b, p in pairs]  # fmt: skip
     cols = ["left_organisation_id", "right_organisation_id", "left_name", "right_name",
             "match_probability", "decided_by"]  # fmt: skip
-    return pd.DataFrame(rows, columns=cols).sort_values(cols[:2], ignore_index=True)
+    types = {c: "string" for c in cols} | {"match_probability": "float64"}
+    return pd.DataFrame(rows, columns=cols).astype(types).sort_values(cols[:2], ignore_index=True)
 
 
 def refine(

@@ -389,7 +389,7 @@ def _update_manifest(settings: Settings, run_id: str, stage: str, record: dict[s
                                                          "sha256": sha256(f)}  # fmt: skip
     if "row_accounting" in record.get("scraps", {}):
         manifest["row_accounting"] = record["scraps"]["row_accounting"]
-    write_text(path, json.dumps(manifest, indent=2, sort_keys=True, default=str))
+    write_text(path, json.dumps(manifest, indent=2, default=str))
     write_runs_index(settings.runs_dir)
     return path
 

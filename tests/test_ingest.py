@@ -115,3 +115,16 @@ def test_csv_and_partial_folders_read(sample_dir: Path, profile: Profile, tmp_pa
     result = ingest(folder, profile)
     assert len(result.warnings) == 2  # two sources had no file
     assert set(result.organisations["source"]) == {"contact_db"}
+
+
+def test_empty_quarantine_still_meets_its_contract(
+    sample_dir: Path, profile: Profile, tmp_path: Path
+) -> None:
+    from hotpass_lib.contracts import QuarantineRow
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(sample_dir / SACAA_FILE, folder)  # a sheet with nothing to quarantine
+    result = ingest(folder, profile)
+    assert result.quarantine.empty
+    QuarantineRow.validate(result.quarantine)

@@ -86,3 +86,12 @@ def test_similar_names_are_queued_not_merged() -> None:
     assert len(result.review_queue) == 1
     assert set(result.review_queue.iloc[0][["left_name", "right_name"]]) == {
         "Aeronav Academy", "Aeronav Academy Lanseria"}  # fmt: skip
+
+
+def test_empty_review_queue_still_meets_its_contract(ingested: IngestResult) -> None:
+    from hotpass_lib.contracts import ReviewPair
+
+    orgs = ingested.organisations.head(1)
+    result = refine(orgs, ingested.contacts.head(0), ingested.addresses.head(0), "ZA")
+    assert result.review_queue.empty
+    ReviewPair.validate(result.review_queue)

@@ -1,0 +1,53 @@
+"""`dvc repro` runs the stages under one run id, and a second repro runs nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hotpass_lib.runner import PROJECT_DIR
+
+pytestmark = pytest.mark.e2e
+
+
+def _copy_project(ws: Path) -> None:
+    ignore = shutil.ignore_patterns("__pycache__", ".*")
+    for name in ("hotpass_lib", "notebooks", "contracts", "params"):
+        shutil.copytree(PROJECT_DIR / name, ws / name, ignore=ignore)
+    shutil.copy(PROJECT_DIR / "dvc.yaml", ws)
+    shutil.copy(PROJECT_DIR / ".dvcignore", ws)
+    params = yaml.safe_load((ws / "params" / "pipeline.yaml").read_text())
+    params["samples"]["n_orgs"] = 40
+    (ws / "params" / "pipeline.yaml").write_text(yaml.safe_dump(params))
+
+
+def _pipeline(ws: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hotpass_lib.cli", "pipeline"], cwd=ws,
+                          capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
+
+
+def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
+    _copy_project(tmp_path)
+    subprocess.run(
+        [sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True
+    )
+    first = _pipeline(tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    runs = [p.parent for p in (tmp_path / "runs").glob("*/manifest.json")]
+    assert len(runs) == 1  # all stages of one repro share one run folder
+    manifest = json.loads((runs[0] / "manifest.json").read_text())
+    assert list(manifest["stages"]) == ["ingest", "validate", "refine", "publish"]
+    lock = (tmp_path / "dvc.lock").read_text()
+
+    second = _pipeline(tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "Nothing changed" in second.stderr
+    assert "Running stage" not in second.stdout
+    assert len(list((tmp_path / "runs").glob("*/manifest.json"))) == 1
+    assert (tmp_path / "dvc.lock").read_text() == lock
