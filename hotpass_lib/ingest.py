@@ -7,11 +7,13 @@ as empty (nothing in any mapped field apart from identifier formulas such as ``I
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from rapidfuzz import fuzz, process
 
 from . import normalise as norm
 from .mapping import map_columns, mapped_fields
@@ -74,11 +76,31 @@ def record_ids(file: str, sheet: str, rows: pd.Index) -> pd.Index:
     return pd.Index([f"{file}#{sheet}!{r}" for r in rows], name="source_record_id")
 
 
+class _Unusable(Exception):
+    """A sheet matched by a pattern that holds no organisations (listed, not fatal)."""
+
+
+def _closest(headers: list[str], synonyms: list[str]) -> str:
+    """The headers most like the expected ones, for an error message."""
+    scored: dict[str, float] = {}
+    for name in synonyms:
+        for header, score, _ in process.extract(name, headers, scorer=fuzz.WRatio, limit=3):
+            scored[header] = max(score, scored.get(header, 0))
+    best = sorted(scored.items(), key=lambda kv: -kv[1])[:3]
+    return ", ".join(f"{h!r}" for h, score in best if score >= 50) or "none"
+
+
 def _read_source_sheet(
-    book: Workbook, source: SourceSpec, spec: SheetSpec
+    book: Workbook, source: SourceSpec, spec: SheetSpec, optional: bool = False
 ) -> tuple[_SheetRows, pd.DataFrame]:
     synonyms = {s for names in spec.columns.values() for s in names}
     sheet = read_sheet(book, spec.sheet, spec.header_row, synonyms)
+    where = f"{book.path.name} sheet {spec.sheet!r}"
+    if sheet.frame.columns.empty:
+        if optional:
+            raise _Unusable("empty sheet")
+        raise InputError(f"{where} is empty: no header row and no data. Fix: point the "
+                         "profile at the sheet that holds the data, or fill this one.")  # fmt: skip
     report = map_columns(list(sheet.frame.columns), spec.columns)
     fields = mapped_fields(report)
     if spec.address_column is not None:
@@ -90,10 +112,15 @@ def _read_source_sheet(
     if spec.kind == "contacts" and spec.link and spec.link.by == "key":
         required = "org_key"
     if required and required not in fields:
+        if optional:
+            raise _Unusable(f"no column maps to {required}")
+        headers = [str(h) for h in sheet.frame.columns]
         raise InputError(
-            f"{book.path.name} sheet {spec.sheet!r} (header row {sheet.header_row}): no column "
-            f"for {required!r}; headers found: {list(sheet.frame.columns)}. Fix: add the "
-            f"header to 'columns.{required}' of this sheet in the profile."
+            f"{where}, header row {sheet.header_row}: no column for {required!r} "
+            f"(expected one of {spec.columns.get(required, [])}); closest headers found: "
+            f"{_closest(headers, spec.columns.get(required, [required]))}. Fix: add the "
+            f"header to 'columns.{required}' of this sheet in the profile, or rename the "
+            "column in the workbook."
         )
     ids = record_ids(book.path.name, spec.sheet, sheet.frame.index)
     raw = sheet.frame.set_axis(ids, axis=0)
@@ -101,6 +128,22 @@ def _read_source_sheet(
     report.insert(0, "sheet", spec.sheet)
     report.insert(0, "file", book.path.name)
     return _SheetRows(source, spec, book.path.name, canonical, raw), report
+
+
+def _sheet_specs(book: Workbook, source: SourceSpec) -> list[tuple[SheetSpec, bool]]:
+    """Concrete sheet specs for a workbook; pattern specs expand to the matching sheets
+    not named otherwise (and not skipped). The flag marks the optional ones."""
+    named = {s.sheet for s in source.sheets if not s.is_pattern} | set(source.skip_sheets)
+    out: list[tuple[SheetSpec, bool]] = []
+    for spec in source.sheets:
+        if not spec.is_pattern:
+            out.append((spec, False))
+            continue
+        taken = {s.sheet for s, _ in out}
+        for name in book.sheet_names:
+            if fnmatch.fnmatchcase(name, spec.sheet) and name not in named | taken:
+                out.append((spec.model_copy(update={"sheet": name}), True))
+    return out
 
 
 def _raw_json(raw: pd.DataFrame) -> pd.Series:
@@ -149,8 +192,12 @@ def _organisation_fields(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     out["alt_name_key"] = norm.name_key(col("alt_name"), profile.legal_suffixes)
     out["org_key"] = norm.clean_text(col("org_key"))
     out["province"] = norm.normalise_provinces(col("province"), profile.province_aliases)
-    for name in ("status", "category", "organisation_type", "address", "notes", "contact_person"):
+    for name in ("status", "category", "organisation_type", "address", "notes"):
         out[name] = norm.clean_text(col(name))
+    person = norm.split_full_name(col("first_name"), col("last_name"))["name"]
+    role = norm.clean_text(col("role"))
+    named = (person + (" (" + role + ")").fillna("")).astype("string")
+    out["contact_person"] = norm.clean_text(col("contact_person")).fillna(named)
     out = out.join(norm.normalise_websites(col("website")))
     out = out.join(norm.normalise_emails(col("email")))
     out = out.join(norm.normalise_phones(col("phone"), profile.default_region))
@@ -223,8 +270,7 @@ def _contacts_from_orgs(orgs: pd.DataFrame) -> pd.DataFrame:
     return people.drop(columns="part")
 
 
-def _unread(book: Workbook, source: SourceSpec) -> list[dict[str, object]]:
-    read = {s.sheet for s in source.sheets}
+def _unread(book: Workbook, source: SourceSpec, read: set[str]) -> list[dict[str, object]]:
     out = []
     for name in book.sheet_names:
         if name in read:
@@ -244,7 +290,8 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     reports, unread, warnings = [], [], []
     claimed: set[Path] = set()
     for source in profile.sources:
-        files = sorted(p for p in input_dir.glob(source.files) if not p.name.startswith("~$"))
+        files = sorted({p for pattern in source.patterns for p in input_dir.glob(pattern)
+                        if p.is_file() and not p.name.startswith(("~$", "."))})  # fmt: skip
         if not files:
             warnings.append(
                 f"source {source.name!r}: no file matches {source.files!r} in {input_dir}"
@@ -252,11 +299,25 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         for path in files:
             claimed.add(path)
             book = Workbook(path)
-            for spec in source.sheets:
-                rows, report = _read_source_sheet(book, source, spec)
+            read: set[str] = set()
+            for spec, optional in _sheet_specs(book, source):
+                read.add(spec.sheet)
+                try:
+                    rows, report = _read_source_sheet(book, source, spec, optional)
+                except _Unusable as exc:
+                    rows_in = sum(any(str(v).strip() for v in r) for r in book.rows(spec.sheet))
+                    unread.append({"file": path.name, "sheet": spec.sheet, "rows": rows_in,
+                                   "reason": str(exc)})  # fmt: skip
+                    continue
                 sheets.append(rows)
                 reports.append(report)
-            unread.extend(_unread(book, source))
+            unread.extend(_unread(book, source, read))
+    if not sheets and claimed:
+        reasons = "; ".join(f"{u['file']}/{u['sheet']}: {u['reason']}" for u in unread[:5])
+        raise InputError(
+            f"no sheet in {input_dir} could be read with profile {profile.name!r} ({reasons}). "
+            "Fix: add the headers to the profile's column synonyms, or use another profile."
+        )
     if not sheets:
         raise InputError(
             f"no workbook in {input_dir} matches profile {profile.name!r} "
@@ -376,14 +437,8 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     acc = acc.join(q_counts, on=["file", "sheet"]).fillna({"quarantined": 0})
     acc["quarantined"] = acc["quarantined"].astype(int)
     acc["accepted"] = acc["rows_read"] - acc["skipped_empty"] - acc["quarantined"]
-    contacts = pd.concat([p for p in contact_parts if not p.empty])
-    contacts.index.name = "source_record_id"
-    addresses = (
-        pd.concat(address_parts)
-        if address_parts
-        else pd.DataFrame(columns=["address", "address_type", "organisation_source_record_id"])
-    )
-    addresses.index.name = "source_record_id"
+    contacts = _typed(contact_parts, CONTACT_COLUMNS)
+    addresses = _typed(address_parts, ADDRESS_COLUMNS)
     return IngestResult(
         organisations=orgs.reset_index(),
         contacts=contacts.reset_index(),
@@ -395,6 +450,30 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         unread=pd.DataFrame(unread, columns=["file", "sheet", "rows", "reason"]),
         warnings=warnings,
     )
+
+
+CONTACT_COLUMNS = {
+    "source": "string", "priority": "int64", "name": "string", "role": "string",
+    "is_mailbox": "bool", "emails": object, "invalid_emails": object, "phones": object,
+    "invalid_phones": object, "last_contact_date": "datetime64[ms]",
+    "organisation_source_record_id": "string",
+}  # fmt: skip
+ADDRESS_COLUMNS = {"source": "string", "priority": "int64", "address": "string",
+                   "address_type": "string", "organisation_source_record_id": "string"}  # fmt: skip
+
+
+def _typed(parts: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
+    """Concatenate parts (indexed by source record id) into the given columns and types,
+    also when there are none."""
+    parts = [p for p in parts if not p.empty]
+    frame = pd.concat(parts) if parts else pd.DataFrame(index=pd.Index([], dtype="string"))
+    frame = frame.reindex(columns=list(columns))
+    lists = [c for c, t in columns.items() if t is object]
+    for c in lists:
+        frame[c] = frame[c].map(lambda v: v if isinstance(v, list) else [])
+    frame = frame.astype({c: t for c, t in columns.items() if t is not object})
+    frame.index.name = "source_record_id"
+    return frame
 
 
 def _frame(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

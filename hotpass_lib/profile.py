@@ -62,7 +62,12 @@ class Link(_Strict):
 
 
 class SheetSpec(_Strict):
-    """One sheet to read and how its columns map to canonical fields."""
+    """One sheet to read and how its columns map to canonical fields.
+
+    ``sheet`` may be a glob pattern (``"*"``): every matching sheet not named otherwise is
+    read, and one without a column for the organisation name is listed as not read instead
+    of stopping the run.
+    """
 
     sheet: str
     kind: SheetKind = "organisations"
@@ -75,6 +80,11 @@ class SheetSpec(_Strict):
         default=None,
         description="1-based position of an unnamed column holding the address",
     )
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether ``sheet`` is a glob pattern rather than a sheet name."""
+        return any(ch in self.sheet for ch in "*?[")
 
     @field_validator("columns")
     @classmethod
@@ -98,10 +108,15 @@ class SourceSpec(_Strict):
     """One workbook (or CSV) family, found by a file glob under the input folder."""
 
     name: str
-    files: str
+    files: str | list[str] = Field(description="glob(s) matched in the input folder")
     priority: int = Field(default=1, description="higher wins a field conflict")
     sheets: list[SheetSpec]
     skip_sheets: list[str] = Field(default_factory=list)
+
+    @property
+    def patterns(self) -> list[str]:
+        """The file globs as a list."""
+        return [self.files] if isinstance(self.files, str) else list(self.files)
 
     @field_validator("sheets")
     @classmethod
@@ -110,6 +125,8 @@ class SourceSpec(_Strict):
         for spec in sheets:
             if spec.kind != "organisations" and spec.link is None:
                 raise ValueError(f"sheet {spec.sheet!r} of kind {spec.kind} needs a 'link'")
+            if spec.is_pattern and spec.link:
+                raise ValueError(f"sheet pattern {spec.sheet!r} cannot have a link")
             if spec.link and spec.link.sheet not in names:
                 raise ValueError(f"sheet {spec.sheet!r} links to unknown sheet {spec.link.sheet!r}")
         return sheets

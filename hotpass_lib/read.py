@@ -40,16 +40,59 @@ def _column_letter(index: int) -> str:
     return letters
 
 
+ZIP_MAGIC = b"PK\x03\x04"
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # OLE2: encrypted OOXML or legacy .xls
+
+
+def sniff(path: Path) -> str:
+    """What a file really is: ``zip`` (xlsx), ``cfb`` (encrypted or .xls), ``text`` or
+    ``empty``; raises :class:`InputError` for anything else."""
+    head = path.read_bytes()[:512] if path.stat().st_size else b""
+    if not head:
+        return "empty"
+    if head.startswith(ZIP_MAGIC):
+        return "zip"
+    if head.startswith(CFB_MAGIC):
+        return "cfb"
+    try:
+        head.decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "binary"
+
+
 class Workbook:
-    """An open workbook (or CSV): sheet names and rows of cached cell values."""
+    """An open workbook (or CSV): sheet names and rows of cached cell values.
+
+    python-calamine reads; openpyxl (cached values only) is the fallback for files calamine
+    rejects. Files that are not workbooks at all are refused with the reason and the fix.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._calamine = None
         self._openpyxl = None
+        kind = sniff(path)
+        if kind == "empty":
+            raise InputError(f"{path.name}: the file is empty (0 bytes). Fix: re-export it, "
+                             "or remove it from the input folder.")  # fmt: skip
         if path.suffix.lower() == ".csv":
             self.sheet_names = [path.stem]
             return
+        if kind == "text":
+            raise InputError(
+                f"{path.name}: this is a text file (CSV or HTML) named {path.suffix}, not a "
+                "workbook. Fix: open it in Excel and save as .xlsx, or rename a CSV to .csv."
+            )
+        if kind == "cfb" and path.suffix.lower() in {".xlsx", ".xlsm"}:
+            raise InputError(
+                f"{path.name}: the workbook is password-protected (encrypted), so it cannot be "
+                "read. Fix: open it in Excel, remove the password (File > Info > Protect "
+                "Workbook > Encrypt with Password) and save it again."
+            )
+        if kind == "binary":
+            raise InputError(f"{path.name}: not a workbook (unrecognised binary content). "
+                             "Fix: save it as .xlsx from Excel.")  # fmt: skip
         try:
             self._calamine = python_calamine.CalamineWorkbook.from_path(str(path))
             self.sheet_names = list(self._calamine.sheet_names)
@@ -63,24 +106,43 @@ class Workbook:
             self._openpyxl = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
         except Exception as exc:
             raise InputError(
-                f"{self.path.name}: cannot be read as a workbook ({exc}). "
-                "Fix: save it as .xlsx from Excel, or remove it from the input folder."
+                f"{self.path.name}: the workbook is corrupt or truncated and cannot be opened "
+                f"({type(exc).__name__}). Fix: re-save it from Excel, or restore a good copy."
             ) from None
         self.sheet_names = list(self._openpyxl.sheetnames)
 
     def rows(self, sheet: str) -> list[list[object]]:
         """All rows of ``sheet`` from A1 (cached formula values), as Python lists."""
         if self.path.suffix.lower() == ".csv":
-            frame = pd.read_csv(self.path, header=None, dtype=str, keep_default_na=False)
-            return frame.to_numpy().tolist()
+            return _csv_rows(self.path)
         if self._calamine is not None:
             try:
                 return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception:
+                self._calamine = None
                 self._open_openpyxl()
         assert self._openpyxl is not None
-        ws = self._openpyxl[sheet]
-        return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        try:
+            ws = self._openpyxl[sheet]
+            return [["" if v is None else v for v in row] for row in ws.iter_rows(values_only=True)]
+        except Exception as exc:
+            raise InputError(
+                f"{self.path.name} sheet {sheet!r}: cannot be read ({type(exc).__name__}: {exc})."
+                " Fix: re-save the workbook from Excel."
+            ) from None
+
+
+def _csv_rows(path: Path) -> list[list[object]]:
+    try:
+        frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
+                            encoding="utf-8-sig", encoding_errors="replace",
+                            skip_blank_lines=False)  # fmt: skip
+    except pd.errors.EmptyDataError:
+        return []
+    except pd.errors.ParserError as exc:
+        raise InputError(f"{path.name}: not a readable CSV ({exc}). Fix: check the "
+                         "delimiter and quoting, or save it from Excel as CSV UTF-8.") from None  # fmt: skip
+    return frame.to_numpy().tolist()
 
 
 def _as_text(rows: list[list[object]]) -> pd.DataFrame:

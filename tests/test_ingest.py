@@ -128,3 +128,10 @@ def test_empty_quarantine_still_meets_its_contract(
     result = ingest(folder, profile)
     assert result.quarantine.empty
     QuarantineRow.validate(result.quarantine)
+
+
+def test_only_deliberately_broken_phones_are_invalid(ingested: IngestResult) -> None:
+    """The generator writes valid numbers except the junk value ``012 345``: every valid
+    one must come out as E.164."""
+    bad = pd.concat([ingested.organisations["invalid_phones"], ingested.contacts["invalid_phones"]])
+    assert set(bad.explode().dropna()) <= {"012 345"}
