@@ -1,49 +1,70 @@
-"""Small, consistent charts for the stage notebooks (matplotlib figures)."""
+"""Small, consistent charts for the stage notebooks.
+
+Charts are matplotlib figures wrapped in :class:`Chart`, which renders itself as PNG in
+Jupyter whatever the backend (so executed notebooks and their HTML always carry the image).
+"""
 
 from __future__ import annotations
 
-import matplotlib
+import io
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 
-def _figure(rows: int) -> tuple[Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.35 * rows + 1)))
+class Chart:
+    """A figure that displays as PNG in notebooks."""
+
+    def __init__(self, figure: Figure) -> None:
+        self.figure = figure
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight",
+                            metadata={"Software": None})  # fmt: skip
+        return buffer.getvalue()
+
+
+def _axes(rows: int) -> tuple[Figure, Axes]:
+    fig = Figure(figsize=(7, max(2.0, 0.35 * rows + 1)))
+    ax = fig.subplots()
     ax.spines[["top", "right"]].set_visible(False)
     return fig, ax
 
 
-def share_bars(shares: pd.Series, title: str) -> Figure:
+def share_bars(shares: pd.Series, title: str) -> Chart:
     """Horizontal bars of shares in 0..1 (e.g. completeness per field)."""
-    fig, ax = _figure(len(shares))
+    fig, ax = _axes(len(shares))
     ax.barh(shares.index.astype(str), shares.to_numpy(), color="#2F5597")
     ax.set_xlim(0, 1)
     ax.set_title(title)
     for y, v in enumerate(shares.to_numpy()):
         ax.text(min(v + 0.01, 0.93), y, f"{v:.0%}", va="center", fontsize=8)
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return Chart(fig)
 
 
-def count_bars(counts: pd.Series, title: str) -> Figure:
+def count_bars(counts: pd.Series, title: str) -> Chart:
     """Horizontal bars of counts (e.g. rows per sheet, organisations per source)."""
-    fig, ax = _figure(len(counts))
+    fig, ax = _axes(len(counts))
     ax.barh(counts.index.astype(str), counts.to_numpy(), color="#548235")
     ax.set_title(title)
+    for y, v in enumerate(counts.to_numpy()):
+        ax.text(v, y, f" {v:,}", va="center", fontsize=8)
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return Chart(fig)
 
 
-def histogram(values: pd.Series, title: str, bins: int = 10) -> Figure:
+def histogram(values: pd.Series, title: str, bins: int = 10) -> Chart:
     """Histogram of a numeric column (e.g. data-quality score)."""
-    fig, ax = _figure(6)
+    fig, ax = _axes(6)
     ax.hist(values.dropna().to_numpy(), bins=bins, color="#C55A11", edgecolor="white")
     ax.set_title(title)
     fig.tight_layout()
-    plt.close(fig)
-    return fig
+    return Chart(fig)
+
+
+def headline_table(values: dict[str, object]) -> pd.DataFrame:
+    """Headline numbers as a one-column table (integers stay integers)."""
+    return pd.Series(values, name="value", dtype=object).to_frame()

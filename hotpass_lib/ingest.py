@@ -44,7 +44,7 @@ class IngestResult:
             "organisations": self.organisations, "contacts": self.contacts,
             "addresses": self.addresses, "quarantine": self.quarantine,
             "skipped": self.skipped, "accounting": self.accounting, "mapping": self.mapping,
-            "unread": self.unread.astype({"rows": "Int64"}),
+            "unread": self.unread,
         }  # fmt: skip
 
     def headline(self) -> dict[str, int]:
@@ -447,7 +447,9 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         skipped=skipped_df,
         accounting=acc,
         mapping=pd.concat(reports, ignore_index=True),
-        unread=pd.DataFrame(unread, columns=["file", "sheet", "rows", "reason"]),
+        unread=pd.DataFrame(unread, columns=["file", "sheet", "rows", "reason"]).astype(
+            {"rows": "Int64"}
+        ),
         warnings=warnings,
     )
 

@@ -120,6 +120,20 @@ def _sheet(wb, name: str, table: pd.DataFrame, head, autofilter: bool) -> None:
         ws.set_column(c, c, min(max(len(str(col)), int(width if pd.notna(width) else 10)) + 2, 60))
 
 
+def headline(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame) -> dict[str, object]:
+    """The run's story in numbers: rows in, organisations and contacts out, quarantined,
+    skipped, queued for review, mean quality."""
+    return {
+        "rows_read": int(accounting["rows_read"].sum()),
+        "organisations_out": len(tables["organisations"]),
+        "contacts_out": len(tables["contacts"]),
+        "rows_quarantined": len(tables["quarantine"]),
+        "rows_skipped_empty": len(tables["skipped_rows"]),
+        "review_pairs": len(tables["review_queue"]),
+        "mean_quality_score": round(float(tables["organisations"]["data_quality_score"].mean()), 3),
+    }
+
+
 def publish(
     tables: dict[str, pd.DataFrame], conflicts: pd.DataFrame, out_dir: Path | str
 ) -> list[Path]:

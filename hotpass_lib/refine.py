@@ -31,6 +31,21 @@ class RefineResult:
     review_queue: pd.DataFrame
     conflicts: pd.DataFrame
 
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the refine stage writes, by file name."""
+        return {"organisations": self.organisations, "contacts": self.contacts,
+                "review_queue": self.review_queue, "conflicts": self.conflicts}  # fmt: skip
+
+    def headline(self, rows_in: int) -> dict[str, int]:
+        """Organisation rows in; organisations, contacts, review pairs and conflicts out."""
+        return {
+            "organisation_rows_in": rows_in,
+            "organisations_out": len(self.organisations),
+            "contacts_out": len(self.contacts),
+            "review_pairs": len(self.review_queue),
+            "field_conflicts": len(self.conflicts),
+        }
+
 
 def _hash_id(prefix: str, values: pd.Series) -> pd.Series:
     return prefix + values.map(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:12])
