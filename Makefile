@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test lint lab lock samples clean-runs
+.PHONY: setup run test lint lab lock samples bench
 
 setup: $(STAMP) $(KERNEL)
 
@@ -45,6 +45,10 @@ lab: setup
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+
+# Full benchmark (10k, 100k, 1M source rows); writes bench/results/<date>.{json,md,png}.
+bench: setup
+	$(BIN)/python -m bench
 
 samples: setup
 	$(BIN)/hotpass samples data/samples

@@ -1,0 +1,1 @@
+"""Hotpass benchmark: speed, memory and accuracy by size (``python -m bench``)."""

@@ -1,0 +1,172 @@
+"""Benchmark entry point: ``python -m bench [--quick] [--sizes N ...] [--repeats R]``.
+
+Generates (and caches) seeded samples at each size, times every library step in its own
+process (median of repeats, peak RSS), scores refine against ground truth, measures the
+raw read rate of python-calamine, times ``hotpass run`` end to end, and writes
+``bench/results/<date>.json``, ``.md`` and ``.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from hotpass_lib.evaluate import organisation_scores
+from hotpass_lib.samples import write_samples
+from hotpass_lib.store import load_table
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / "cache"
+RESULTS = HERE / "results"
+ROWS_PER_ORG = 9.1  # source rows read per real organisation in the generated workbooks
+STEPS = ("raw_read", "read", "ingest", "validate", "resolve", "refine", "publish")
+SEED = 42
+
+
+def sample(rows: int) -> Path:
+    """A cached sample of about ``rows`` source rows."""
+    n_orgs = max(10, round(rows / ROWS_PER_ORG))
+    folder = CACHE / f"orgs{n_orgs}-seed{SEED}"
+    if not (folder / "ground_truth.csv").is_file():
+        write_samples(folder, n_orgs=n_orgs, seed=SEED)
+    return folder
+
+
+def step(name: str, folder: Path, work: Path) -> dict:
+    done = subprocess.run([sys.executable, "-m", "bench.stage", name, str(folder), str(work)],
+                          cwd=HERE.parent, capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode:
+        raise SystemExit(f"bench step {name} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def library(folder: Path, repeats: int) -> dict:
+    """Median time and max peak RSS of each step, in fresh processes."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        out = {}
+        for name in STEPS:
+            runs = [step(name, folder, work) for _ in range(repeats)]
+            out[name] = {**runs[-1], "seconds": statistics.median(r["seconds"] for r in runs),
+                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}  # fmt: skip
+        orgs = load_table(work / "refine" / "organisations.parquet")
+        truth = pd.read_csv(folder / "ground_truth.csv", dtype=str, keep_default_na=False)
+        out["accuracy"] = organisation_scores(orgs, truth)
+    return out
+
+
+def end_to_end(folder: Path) -> dict:
+    """``hotpass run`` as a user runs it, with stage durations from the manifest."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp)
+        shutil.copytree(folder, ws / "data" / "samples")
+        began = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "hotpass_lib.cli", "run"], cwd=ws,
+                              capture_output=True, text=True, check=False)  # fmt: skip
+        total = time.perf_counter() - began
+        if done.returncode:
+            raise SystemExit(f"hotpass run failed:\n{done.stderr[-3000:]}")
+        (manifest,) = ws.glob("runs/*/manifest.json")
+        stages = json.loads(manifest.read_text())["stages"]
+    return {"seconds": round(total, 2),
+            "stages": {k: v["duration_s"] for k, v in stages.items()}}  # fmt: skip
+
+
+def table(results: dict) -> str:
+    lines = ["| source rows | " + " | ".join(STEPS) + " | library total | peak RSS | raw read rows/s | ingest rows/s | ingest / raw read | precision | recall | F1 | end to end |",
+             "|" + "---|" * (len(STEPS) + 10)]  # fmt: skip
+    for size in results["sizes"]:
+        lib = size["library"]
+        cells = [f"{size['rows_read']:,}"]
+        cells += [f"{lib[s]['seconds']:.2f} s" for s in STEPS]
+        cells.append(f"{size['library_total_s']:.1f} s")
+        cells.append(f"{max(lib[s]['peak_rss_mb'] for s in STEPS):,.0f} MB")
+        cells.append(f"{lib['raw_read']['rows'] / max(lib['raw_read']['seconds'], 1e-3):,.0f}")
+        cells.append(f"{size['rows_read'] / max(lib['ingest']['seconds'], 1e-3):,.0f}")
+        cells.append(f"{size['ingest_vs_raw']:.2f}")
+        acc = lib["accuracy"]
+        cells += [f"{acc['precision']:.4f}", f"{acc['recall']:.4f}", f"{acc['f1']:.4f}"]
+        e2e = size.get("end_to_end")
+        cells.append(f"{e2e['seconds']:.1f} s" if e2e else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict, target: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    rows = [s["rows_read"] for s in results["sizes"]]
+    for name in (*STEPS, "library total"):
+        key = "library_total_s"
+        values = [s[key] if name == "library total" else s["library"][name]["seconds"]
+                  for s in results["sizes"]]  # fmt: skip
+        ax.plot(rows, values, marker="o", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("source rows")
+    ax.set_ylabel("seconds")
+    ax.set_title("Hotpass library time by step")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(target, dpi=110, metadata={"Software": None})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="10k rows, one repeat, no e2e")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--repeats", type=int, default=3, help="repeats for sizes <= 100k")
+    parser.add_argument("--e2e-max", type=int, default=100_000, help="largest e2e size")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    sizes = [10_000] if args.quick else args.sizes
+    os.environ.update({"GX_ANALYTICS_ENABLED": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
+                       "DO_NOT_TRACK": "1", "DVC_NO_ANALYTICS": "1"})  # fmt: skip
+    results = {"date": dt.date.today().isoformat(), "quick": args.quick,
+               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                           "python": platform.python_version()}, "sizes": []}  # fmt: skip
+    if not args.quick:
+        bundled = sample(5_000)
+        results["bundled_end_to_end"] = end_to_end(bundled)
+        results["bundled_end_to_end"]["warm_seconds"] = end_to_end(bundled)["seconds"]
+    for rows in sizes:
+        folder = sample(rows)
+        began = time.perf_counter()
+        lib = library(folder, 1 if args.quick or rows > 100_000 else args.repeats)
+        entry = {"target_rows": rows, "rows_read": lib["ingest"]["rows"], "library": lib,
+                 "library_total_s": round(sum(lib[s]["seconds"] for s in STEPS
+                                              if s not in {"raw_read", "read", "resolve"}), 2),
+                 "ingest_vs_raw": round(lib["raw_read"]["seconds"] / lib["ingest"]["seconds"], 3)}  # fmt: skip
+        if not args.quick and rows <= args.e2e_max:
+            entry["end_to_end"] = end_to_end(folder)
+        results["sizes"].append(entry)
+        print(
+            f"{rows:>9,} rows: library {entry['library_total_s']:.1f} s "
+            f"(bench {time.perf_counter() - began:.0f} s)",
+            flush=True,
+        )
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / (results["date"] + ("-quick" if args.quick else ""))
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    stem.with_suffix(".md").write_text(table(results))
+    plot(results, stem.with_suffix(".png"))
+    print(table(results))
+    print(f"wrote {stem}.json, .md, .png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""The benchmark harness works end to end in quick mode (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from hotpass_lib.runner import PROJECT_DIR
+
+
+def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    (result,) = tmp_path.glob("*-quick.json")
+    data = json.loads(result.read_text())
+    size = data["sizes"][0]
+    assert size["rows_read"] > 9_000
+    assert {"raw_read", "ingest", "validate", "refine", "publish"} <= set(size["library"])
+    assert 0 <= size["library"]["accuracy"]["f1"] <= 1
+    assert result.with_suffix(".md").read_text().startswith("| source rows")
+    assert result.with_suffix(".png").stat().st_size > 1000
