@@ -28,6 +28,30 @@ ParamsOption = Annotated[
 ]
 
 
+contracts_app = typer.Typer(help="Data contracts: JSON Schema and reference exports.",
+                            no_args_is_help=True)  # fmt: skip
+app.add_typer(contracts_app, name="contracts")
+
+
+@contracts_app.command("export")
+def contracts_export(
+    check: Annotated[bool, typer.Option(help="only check the committed files are current")] = False,
+) -> None:
+    """Write contracts/<table>.schema.json and contracts/reference.md from the models."""
+    from . import contracts
+
+    if check:
+        stale = contracts.drift()
+        if stale:
+            console.print(f"[red]contract exports out of date:[/red] {stale}. "
+                          "Fix: run `hotpass contracts export` and commit the files.")  # fmt: skip
+            raise typer.Exit(1)
+        console.print("contract exports are current")
+        return
+    for path in contracts.write_exports():
+        console.print(f"wrote {path}")
+
+
 def _settings(params: Path | None, **overrides: object) -> runner.Settings:
     return runner.Settings.load(Path.cwd(), params, **overrides)
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hotpass_lib import contracts
 from hotpass_lib.ingest import IngestResult
 from hotpass_lib.profile import Profile
 from hotpass_lib.validate import (
@@ -47,7 +46,7 @@ def test_contract_failures_name_column_and_check(ingested: IngestResult) -> None
     orgs = ingested.organisations.copy()
     orgs.loc[0, "province"] = "Atlantis"
     orgs.loc[1, "website"] = "http://insecure.example"
-    results = check_contract(orgs, contracts.CanonicalOrganisation, "canonical_organisations")
+    results = check_contract(orgs, "canonical_organisations")
     failed = results[~results["success"]].set_index("column")
     assert "isin" in failed.loc["province", "check"]
     assert "str_matches" in failed.loc["website", "check"]

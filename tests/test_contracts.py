@@ -1,0 +1,95 @@
+"""Contracts: committed exports match the models; each constraint catches what it should."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pandas as pd
+import pytest
+
+from hotpass_lib import contracts
+from hotpass_lib.ingest import IngestResult
+from hotpass_lib.refine import refine
+from hotpass_lib.runner import PROJECT_DIR
+from hotpass_lib.validate import check_contract
+
+
+def test_committed_exports_match_the_models() -> None:
+    assert contracts.drift() == [], "run `hotpass contracts export` and commit contracts/"
+
+
+def test_cli_drift_check_passes_on_the_checkout() -> None:
+    done = subprocess.run([sys.executable, "-m", "hotpass_lib.cli", "contracts", "export",
+                           "--check"], cwd=PROJECT_DIR, capture_output=True, text=True,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_json_schema_carries_the_constraints() -> None:
+    schema = json.loads((contracts.CONTRACTS_DIR / "organisations.schema.json").read_text())
+    props = schema["items"]["properties"]
+    assert props["organisation_id"]["x-unique"] is True
+    assert props["province"]["enum"][0] == "Eastern Cape"
+    assert props["primary_phone"]["pattern"] == contracts.E164
+    assert props["secondary_emails"]["items"]["pattern"] == contracts.EMAIL
+    assert props["data_quality_score"] == {"type": "number", "minimum": 0, "maximum": 1}
+
+
+@pytest.fixture(scope="module")
+def ssot(ingested: IngestResult) -> pd.DataFrame:
+    return refine(ingested.organisations, ingested.contacts, ingested.addresses, "ZA").organisations
+
+
+def _set(column: str, value: object, row: int = 0) -> Callable[[pd.DataFrame], None]:
+    def mutate(frame: pd.DataFrame) -> None:
+        frame[column] = frame[column].astype(object)
+        frame.at[frame.index[row], column] = value
+
+    return mutate
+
+
+def _duplicate_id(frame: pd.DataFrame) -> None:
+    frame.at[frame.index[1], "organisation_id"] = frame.at[frame.index[0], "organisation_id"]
+
+
+def _primary_also_secondary(frame: pd.DataFrame) -> None:
+    row = frame.index[frame["primary_email"].notna()][0]
+    frame.at[row, "secondary_emails"] = [frame.at[row, "primary_email"]]
+
+
+VIOLATIONS = {
+    "duplicate organisation_id": (_duplicate_id, "organisation_id", "field_uniqueness"),
+    "malformed organisation_id": (_set("organisation_id", "ORG-1"), "organisation_id", "str_matches"),
+    "empty name": (_set("organisation_name", ""), "organisation_name", "str_length"),
+    "slug with spaces": (_set("organisation_slug", "Aero Club"), "organisation_slug", "str_matches"),
+    "unknown province": (_set("province", "Atlantis"), "province", "isin"),
+    "three-letter country": (_set("country", "ZAF"), "country", "str_length"),
+    "http website": (_set("website", "http://aero.co.za"), "website", "str_matches"),
+    "invalid primary e-mail": (_set("primary_email", "not-an-email"), "primary_email", "str_matches"),
+    "non-E.164 phone": (_set("primary_phone", "082 123 4567"), "primary_phone", "str_matches"),
+    "invalid secondary e-mail": (_set("secondary_emails", ["x@"]), "secondary_emails", "each_matches"),
+    "malformed source id": (_set("source_record_ids", ["row 7"]), "source_record_ids", "each_matches"),
+    "score above one": (_set("data_quality_score", 1.5), "data_quality_score", "less_than_or_equal_to"),
+    "unknown quality flag": (_set("data_quality_flags", "missing_vibes"), "data_quality_flags", "str_matches"),
+    "primary e-mail also secondary": (_primary_also_secondary, None, "primary e-mail is not also a secondary"),
+}  # fmt: skip
+
+
+def test_a_valid_frame_passes(ssot: pd.DataFrame) -> None:
+    assert check_contract(ssot, "organisations")["success"].all()
+
+
+@pytest.mark.parametrize("case", list(VIOLATIONS))
+def test_each_violation_is_named_by_column_and_check(case: str, ssot: pd.DataFrame) -> None:
+    mutate, column, check = VIOLATIONS[case]
+    frame = ssot.copy()
+    mutate(frame)
+    results = check_contract(frame, "organisations")
+    failed = results[~results["success"]]
+    hit = failed[failed["check"].str.contains(check)]
+    assert len(hit) == 1, failed[["column", "check"]].to_dict("records")
+    assert hit.iloc[0]["column"] == column
+    assert hit.iloc[0]["failed_count"] >= 1
