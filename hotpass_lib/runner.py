@@ -266,10 +266,13 @@ def _lineage_client(run_dir: Path):
     return OpenLineageClient(transport=FileTransport(config))
 
 
-def _datasets(paths: list[Path], root: Path, output: bool) -> list[Any]:
-    """One OpenLineage dataset per file, with schema facet and row count for Parquet."""
+def _datasets(paths: list[Path], root: Path, output: bool,
+              quality: dict[str, list[dict[str, Any]]] | None = None) -> list[Any]:  # fmt: skip
+    """One OpenLineage dataset per file, with schema facet and row count for Parquet, and
+    the stage's validation results as a data-quality facet on the inputs it validated."""
     import pyarrow.parquet as pq
     from openlineage.client.event_v2 import InputDataset, OutputDataset
+    from openlineage.client.generated import data_quality_assertions_dataset as dq
     from openlineage.client.generated import output_statistics_output_dataset as stats
     from openlineage.client.generated import schema_dataset as schema
 
@@ -292,7 +295,13 @@ def _datasets(paths: list[Path], root: Path, output: bool) -> list[Any]:
             out.append(OutputDataset(namespace=f"file://{root}", name=name, facets=facets,
                                      outputFacets=extra))  # fmt: skip
         else:
-            out.append(InputDataset(namespace=f"file://{root}", name=name, facets=facets))
+            checks = (quality or {}).get(str(f.resolve()))
+            if checks:
+                extra["dataQualityAssertions"] = dq.DataQualityAssertionsDatasetFacet(
+                    assertions=[dq.Assertion(**c) for c in checks]
+                )
+            out.append(InputDataset(namespace=f"file://{root}", name=name, facets=facets,
+                                    inputFacets=extra))  # fmt: skip
     return out
 
 
@@ -483,8 +492,9 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
         raise StageFailed(
             f"stage {stage!r} failed: {mask_pii(error)}\nSee {html_path} for where it stopped."
         )
-    _emit(client, "COMPLETE", stage, run_id, finished, _datasets(inputs, settings.root, False),
-          _datasets(outputs, settings.root, True))  # fmt: skip
+    quality = record["scraps"].get("data_quality")
+    _emit(client, "COMPLETE", stage, run_id, finished,
+          _datasets(inputs, settings.root, False, quality), _datasets(outputs, settings.root, True))  # fmt: skip
     settings.metrics_dir.mkdir(parents=True, exist_ok=True)
     write_text(
         settings.metrics_dir / f"{stage}.json", json.dumps(metrics, indent=2, sort_keys=True)

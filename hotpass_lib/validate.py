@@ -65,6 +65,30 @@ def organisation_view(orgs: pd.DataFrame) -> pd.DataFrame:
     })  # fmt: skip
 
 
+def contact_view(contacts: pd.DataFrame) -> pd.DataFrame:
+    """The columns the contact suite checks (no personal data)."""
+    reachable = (contacts["emails"].map(len) > 0) | (contacts["phones"].map(len) > 0)
+    return pd.DataFrame({
+        "organisation_source_record_id": contacts["organisation_source_record_id"],
+        "identified": contacts["name"].notna() | contacts["role"].notna() | reachable,
+        "emails_all_valid": contacts["invalid_emails"].map(len) == 0,
+        "phones_all_valid": contacts["invalid_phones"].map(len) == 0,
+        "reachable": reachable,
+    })  # fmt: skip
+
+
+def ssot_view(orgs: pd.DataFrame) -> pd.DataFrame:
+    """The columns the SSOT suite checks (no personal data)."""
+    return pd.DataFrame({
+        "organisation_id": orgs["organisation_id"],
+        "organisation_name": orgs["organisation_name"],
+        "province": orgs["province"],
+        "website": orgs["website"],
+        "data_quality_score": orgs["data_quality_score"],
+        "has_email_or_phone": orgs["primary_email"].notna() | orgs["primary_phone"].notna(),
+    })  # fmt: skip
+
+
 def load_suite(name: str, profile: Profile, contracts_dir: Path = CONTRACTS_DIR) -> dict:
     """Read ``contracts/expectations/<name>.json`` and fill ``$placeholders`` from the
     profile's thresholds (and ``$provinces``)."""
@@ -95,39 +119,41 @@ def _context(gx_dir: Path | None):
     return context
 
 
-def run_suite(frame: pd.DataFrame, suite: dict, gx_dir: Path | None = None) -> pd.DataFrame:
-    """Run an expectation suite through a GX checkpoint; Data Docs go under ``gx_dir``."""
+def run_suites(checks: list[tuple[pd.DataFrame, dict]], gx_dir: Path | None = None) -> pd.DataFrame:
+    """Run each (frame, suite) through its own GX checkpoint in one context; with ``gx_dir``
+    the context is file-backed there and the Data Docs are built into it."""
     import great_expectations as gx
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
     context = _context(gx_dir)
-    name = suite["name"]
     source = context.data_sources.add_or_update_pandas("hotpass")
-    asset = source.add_dataframe_asset(name)
-    batch = asset.add_batch_definition_whole_dataframe("whole")
-    gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=name))
-    for exp in suite["expectations"]:
-        gx_suite.add_expectation_configuration(ExpectationConfiguration(**exp))
-    gx_suite.save()
-    definition = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=name, data=batch, suite=gx_suite)
-    )
-    actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if gx_dir else []
-    checkpoint = context.checkpoints.add_or_update(
-        gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions)
-    )
-    outcome = checkpoint.run(batch_parameters={"dataframe": frame})
     rows = []
-    for result in outcome.run_results.values():
-        for res in result.results:
-            cfg = res.expectation_config
-            detail = res.result or {}
-            examples = [str(v) for v in detail.get("partial_unexpected_list", [])[:3]]
-            rows.append((name, cfg.type, cfg.kwargs.get("column"), cfg.meta.get("gate", "error"),
-                         bool(res.success), int(detail.get("unexpected_count") or 0),
-                         int(detail.get("element_count") or len(frame)), examples))  # fmt: skip
+    for frame, suite in checks:
+        name = suite["name"]
+        if name in source.get_asset_names():
+            source.delete_asset(name)
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("whole")
+        gx_suite = context.suites.add_or_update(gx.ExpectationSuite(name=name))
+        for exp in suite["expectations"]:
+            gx_suite.add_expectation_configuration(ExpectationConfiguration(**exp))
+        gx_suite.save()
+        definition = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=name, data=batch, suite=gx_suite)
+        )
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if gx_dir else []
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions)
+        )
+        outcome = checkpoint.run(batch_parameters={"dataframe": frame})
+        for result in outcome.run_results.values():
+            for res in result.results:
+                cfg, detail = res.expectation_config, res.result or {}
+                examples = [str(v) for v in detail.get("partial_unexpected_list", [])[:3]]
+                rows.append((name, cfg.type, cfg.kwargs.get("column"), cfg.meta.get("gate", "error"),
+                             bool(res.success), int(detail.get("unexpected_count") or 0),
+                             int(detail.get("element_count") or len(frame)), examples))  # fmt: skip
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -148,21 +174,61 @@ def gate(results: pd.DataFrame) -> None:
 
 def validate_ingest(tables: dict[str, pd.DataFrame], profile: Profile,
                     gx_dir: Path | None = None) -> pd.DataFrame:  # fmt: skip
-    """All checks of the ingest outputs: pandera contracts, then the GX organisation suite."""
-    orgs = tables["organisations"]
-    results = [
-        check_contract(orgs, "canonical_organisations"),
+    """All checks of the ingest outputs: pandera contracts, then one GX suite per sheet kind."""
+    suites = [
+        (organisation_view(tables["organisations"]), load_suite("canonical_organisations", profile)),
+        (contact_view(tables["contacts"]), load_suite("canonical_contacts", profile)),
+        (tables["addresses"][["organisation_source_record_id", "address"]],
+         load_suite("canonical_addresses", profile)),
+    ]  # fmt: skip
+    return pd.concat([
+        check_contract(tables["organisations"], "canonical_organisations"),
         check_contract(tables["contacts"], "canonical_contacts"),
         check_contract(tables["quarantine"], "quarantine"),
-        run_suite(organisation_view(orgs), load_suite("canonical_organisations", profile), gx_dir),
-    ]
-    return pd.concat(results, ignore_index=True)
+        run_suites(suites, gx_dir),
+    ], ignore_index=True)  # fmt: skip
 
 
-def validate_ssot(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """pandera contracts of the published tables."""
+def validate_ssot(tables: dict[str, pd.DataFrame], profile: Profile,
+                  gx_dir: Path | None = None) -> pd.DataFrame:  # fmt: skip
+    """pandera contracts of the published tables, and the SSOT expectation suite."""
     names = ("organisations", "contacts", "review_queue", "quarantine")
-    return pd.concat([check_contract(tables[n], n) for n in names], ignore_index=True)  # fmt: skip
+    suite = [(ssot_view(tables["organisations"]), load_suite("ssot_organisations", profile))]
+    return pd.concat([*(check_contract(tables[n], n) for n in names), run_suites(suite, gx_dir)],
+                     ignore_index=True)  # fmt: skip
+
+
+SUITE_DATASETS = {
+    "canonical_organisations": "organisations.parquet", "canonical_contacts": "contacts.parquet",
+    "canonical_addresses": "addresses.parquet", "quarantine": "quarantine.parquet",
+    "ssot_organisations": "organisations.parquet", "organisations": "organisations.parquet",
+    "contacts": "contacts.parquet", "review_queue": "review_queue.parquet",
+}  # fmt: skip
+"""The Parquet file each suite or contract validates (for lineage facets)."""
+
+
+def suite_metrics(results: pd.DataFrame) -> dict[str, int]:
+    """Per suite: checks evaluated, passed and failed (for MLflow)."""
+    out: dict[str, int] = {}
+    for suite, group in results.groupby("suite", sort=True):
+        out[f"{suite}_evaluated"] = len(group)
+        out[f"{suite}_passed"] = int(group["success"].sum())
+        out[f"{suite}_failed"] = int((~group["success"]).sum())
+    return out
+
+
+def assertions(results: pd.DataFrame, folders: list[Path]) -> dict[str, list[dict[str, object]]]:
+    """Results as OpenLineage data-quality assertions, keyed by the absolute path of the
+    validated Parquet file (the first of ``folders`` that holds it)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for row in results.itertuples():
+        name = SUITE_DATASETS.get(row.suite, f"{row.suite}.parquet")
+        found = next((f / name for f in folders if (f / name).is_file()), folders[0] / name)
+        entry = {"assertion": row.check, "success": bool(row.success), "severity": row.gate}
+        if isinstance(row.column, str):
+            entry["column"] = row.column
+        out.setdefault(str(found.resolve()), []).append(entry)
+    return out
 
 
 def headline(results: pd.DataFrame) -> dict[str, int]:

@@ -82,6 +82,13 @@ def test_lineage_has_start_and_complete_per_stage(workspace: Path) -> None:
     orgs = outputs["data/refined/organisations.parquet"]
     assert orgs["outputFacets"]["outputStatistics"]["rowCount"] > 0
     assert orgs["facets"]["schema"]["fields"]
+    validate = next(
+        e for e in events if e["job"]["name"] == "hotpass.validate" and e["eventType"] == "COMPLETE"
+    )
+    checked = {i["name"]: i.get("inputFacets", {}) for i in validate["inputs"]}
+    facet = checked["data/interim/ingest/organisations.parquet"]["dataQualityAssertions"]
+    assert any(a["assertion"] == "expect_column_values_to_be_in_set" and a.get("column") == "province"
+               for a in facet["assertions"])  # fmt: skip
 
 
 def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
@@ -93,6 +100,9 @@ def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     ingest = next(c for c in children if c.data.tags["hotpass.stage"] == "ingest")
     assert ingest.data.metrics["rows_read"] > 0
+    validate = next(c for c in children if c.data.tags["hotpass.stage"] == "validate")
+    assert validate.data.metrics["canonical_organisations_evaluated"] >= 8
+    assert validate.data.metrics["canonical_contacts_failed"] >= 0
     artefacts = list((workspace / "runs" / "mlartifacts").rglob("*.html"))
     assert len(artefacts) == 4  # the stage HTML, beside the store, not in ./mlruns
     assert not (workspace / "mlruns").exists()
@@ -125,3 +135,28 @@ def test_a_failing_stage_stops_with_evidence(tmp_path: Path) -> None:
     assert json.loads((run_dir / "manifest.json").read_text())["status"] == "failed"
     assert not (tmp_path / "data" / "interim" / "ingest").exists()  # nothing partial
     assert not (tmp_path / "data" / "refined").exists()
+
+
+def test_invalid_emails_above_tolerance_stop_at_validate(tmp_path: Path) -> None:
+    """A sample broken on purpose: most SACAA e-mails invalid. The run stops at validate,
+    exits non-zero, and the evidence names the failing expectation and column."""
+    import openpyxl
+
+    folder = tmp_path / "data" / "samples"
+    write_samples(folder, n_orgs=40, seed=3)
+    book = openpyxl.load_workbook(folder / SACAA_FILE)
+    sheet = book["Cleaned"]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=7, value=f"contact at office {row}")
+    book.save(folder / SACAA_FILE)
+    done = _hotpass("run", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "validate" in done.stderr and "emails_all_valid" in done.stderr
+    run_dir = _run_dir(tmp_path)
+    html = (run_dir / "02_validate.html").read_text()
+    assert "emails_all_valid" in html and "expect_column_values_to_be_in_set" in html
+    assert "GateError" in html
+    assert not (run_dir / "03_refine.ipynb").exists()  # no later stage ran
+    assert (
+        run_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    ).is_file()
