@@ -45,8 +45,13 @@ def sample(rows: int) -> Path:
 
 
 def step(name: str, folder: Path, work: Path) -> dict:
-    done = subprocess.run([sys.executable, "-m", "bench.stage", name, str(folder), str(work)],
-                          cwd=HERE.parent, capture_output=True, text=True, check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.stage", name, str(folder), str(work)],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode:
         raise SystemExit(f"bench step {name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -59,8 +64,11 @@ def library(folder: Path, repeats: int) -> dict:
         out = {}
         for name in STEPS:
             runs = [step(name, folder, work) for _ in range(repeats)]
-            out[name] = {**runs[-1], "seconds": statistics.median(r["seconds"] for r in runs),
-                         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}  # fmt: skip
+            out[name] = {
+                **runs[-1],
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+            }
         orgs = load_table(work / "refine" / "organisations.parquet")
         truth = pd.read_csv(folder / "ground_truth.csv", dtype=str, keep_default_na=False)
         out["accuracy"] = organisation_scores(orgs, truth)
@@ -73,20 +81,28 @@ def end_to_end(folder: Path) -> dict:
         ws = Path(tmp)
         shutil.copytree(folder, ws / "data" / "samples")
         began = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "hotpass_lib.cli", "run"], cwd=ws,
-                              capture_output=True, text=True, check=False)  # fmt: skip
+        done = subprocess.run(
+            [sys.executable, "-m", "hotpass_lib.cli", "run"],
+            cwd=ws,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         total = time.perf_counter() - began
         if done.returncode:
             raise SystemExit(f"hotpass run failed:\n{done.stderr[-3000:]}")
         (manifest,) = ws.glob("runs/*/manifest.json")
         stages = json.loads(manifest.read_text())["stages"]
-    return {"seconds": round(total, 2),
-            "stages": {k: v["duration_s"] for k, v in stages.items()}}  # fmt: skip
+    return {"seconds": round(total, 2), "stages": {k: v["duration_s"] for k, v in stages.items()}}
 
 
 def table(results: dict) -> str:
-    lines = ["| source rows | " + " | ".join(STEPS) + " | library total | peak RSS | raw read rows/s | ingest rows/s | ingest / raw read | precision | recall | F1 | end to end |",
-             "|" + "---|" * (len(STEPS) + 10)]  # fmt: skip
+    lines = [
+        "| source rows | "
+        + " | ".join(STEPS)
+        + " | library total | peak RSS | raw read rows/s | ingest rows/s | ingest / raw read | precision | recall | F1 | end to end |",
+        "|" + "---|" * (len(STEPS) + 10),
+    ]
     for size in results["sizes"]:
         lib = size["library"]
         cells = [f"{size['rows_read']:,}"]
@@ -112,8 +128,10 @@ def plot(results: dict, target: Path) -> None:
     rows = [s["rows_read"] for s in results["sizes"]]
     for name in (*STEPS, "library total"):
         key = "library_total_s"
-        values = [s[key] if name == "library total" else s["library"][name]["seconds"]
-                  for s in results["sizes"]]  # fmt: skip
+        values = [
+            s[key] if name == "library total" else s["library"][name]["seconds"]
+            for s in results["sizes"]
+        ]
         ax.plot(rows, values, marker="o", label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -134,11 +152,24 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     sizes = [10_000] if args.quick else args.sizes
-    os.environ.update({"GX_ANALYTICS_ENABLED": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
-                       "DO_NOT_TRACK": "1", "DVC_NO_ANALYTICS": "1"})  # fmt: skip
-    results = {"date": dt.date.today().isoformat(), "quick": args.quick,
-               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                           "python": platform.python_version()}, "sizes": []}  # fmt: skip
+    os.environ.update(
+        {
+            "GX_ANALYTICS_ENABLED": "false",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "DO_NOT_TRACK": "1",
+            "DVC_NO_ANALYTICS": "1",
+        }
+    )
+    results = {
+        "date": dt.date.today().isoformat(),
+        "quick": args.quick,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+        },
+        "sizes": [],
+    }
     if not args.quick:
         bundled = sample(5_000)
         results["bundled_end_to_end"] = end_to_end(bundled)
@@ -147,10 +178,15 @@ def main() -> None:
         folder = sample(rows)
         began = time.perf_counter()
         lib = library(folder, 1 if args.quick or rows > 100_000 else args.repeats)
-        entry = {"target_rows": rows, "rows_read": lib["ingest"]["rows"], "library": lib,
-                 "library_total_s": round(sum(lib[s]["seconds"] for s in STEPS
-                                              if s not in {"raw_read", "read", "resolve"}), 2),
-                 "ingest_vs_raw": round(lib["raw_read"]["seconds"] / lib["ingest"]["seconds"], 3)}  # fmt: skip
+        entry = {
+            "target_rows": rows,
+            "rows_read": lib["ingest"]["rows"],
+            "library": lib,
+            "library_total_s": round(
+                sum(lib[s]["seconds"] for s in STEPS if s not in {"raw_read", "read", "resolve"}), 2
+            ),
+            "ingest_vs_raw": round(lib["raw_read"]["seconds"] / lib["ingest"]["seconds"], 3),
+        }
         if not args.quick and rows <= args.e2e_max:
             entry["end_to_end"] = end_to_end(folder)
         results["sizes"].append(entry)

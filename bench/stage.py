@@ -56,8 +56,9 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         result = ingest(sample, profile)
         store.save_tables(result.tables(), work / "ingest")
         return {"rows": int(result.accounting["rows_read"].sum())}
-    tables = store.load_tables(work / "ingest", ["organisations", "contacts", "addresses",
-                                                 "quarantine", "skipped"])  # fmt: skip
+    tables = store.load_tables(
+        work / "ingest", ["organisations", "contacts", "addresses", "quarantine", "skipped"]
+    )
     if step == "validate":
         results = validate.validate_ingest(tables, profile, gx_dir=work / "gx")
         return {"checks": len(results)}
@@ -68,11 +69,16 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         store.save_tables(r.tables(), work / "refine")
         return {"organisations": len(r.organisations)}
     if step == "publish":
-        refined = store.load_tables(work / "refine", ["organisations", "contacts",
-                                                      "review_queue", "conflicts"])  # fmt: skip
-        out = {"organisations": refined["organisations"], "contacts": refined["contacts"],
-               "review_queue": refined["review_queue"], "quarantine": tables["quarantine"],
-               "skipped_rows": tables["skipped"]}  # fmt: skip
+        refined = store.load_tables(
+            work / "refine", ["organisations", "contacts", "review_queue", "conflicts"]
+        )
+        out = {
+            "organisations": refined["organisations"],
+            "contacts": refined["contacts"],
+            "review_queue": refined["review_queue"],
+            "quarantine": tables["quarantine"],
+            "skipped_rows": tables["skipped"],
+        }
         publish(out, refined["conflicts"], work / "refined")
         return {"files": 7}
     raise SystemExit(f"unknown step {step}")
@@ -84,6 +90,14 @@ if __name__ == "__main__":
     detail = run(step, sample, work)
     seconds = time.perf_counter() - began
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"step": step, "seconds": round(seconds, 3),
-                      "import_s": round(IMPORTED - START, 3), "peak_rss_mb": round(peak_mb, 1),
-                      **detail}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "step": step,
+                "seconds": round(seconds, 3),
+                "import_s": round(IMPORTED - START, 3),
+                "peak_rss_mb": round(peak_mb, 1),
+                **detail,
+            }
+        )
+    )

@@ -21,8 +21,9 @@ class Chart:
 
     def _repr_png_(self) -> bytes:
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight",
-                            metadata={"Software": None})  # fmt: skip
+        self.figure.savefig(
+            buffer, format="png", dpi=96, bbox_inches="tight", metadata={"Software": None}
+        )
         return buffer.getvalue()
 
 

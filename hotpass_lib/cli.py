@@ -20,16 +20,20 @@ from . import runner
 from .profile import ProfileError
 from .read import InputError
 
-app = typer.Typer(help="Hotpass: refine messy workbooks into one governed SSOT.",
-                  no_args_is_help=True, add_completion=False)  # fmt: skip
+app = typer.Typer(
+    help="Hotpass: refine messy workbooks into one governed SSOT.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console(stderr=True)
 ParamsOption = Annotated[
     Path | None, typer.Option(help="params file (default: params/pipeline.yaml)")
 ]
 
 
-contracts_app = typer.Typer(help="Data contracts: JSON Schema and reference exports.",
-                            no_args_is_help=True)  # fmt: skip
+contracts_app = typer.Typer(
+    help="Data contracts: JSON Schema and reference exports.", no_args_is_help=True
+)
 app.add_typer(contracts_app, name="contracts")
 
 
@@ -43,13 +47,75 @@ def contracts_export(
     if check:
         stale = contracts.drift()
         if stale:
-            console.print(f"[red]contract exports out of date:[/red] {stale}. "
-                          "Fix: run `hotpass contracts export` and commit the files.")  # fmt: skip
+            console.print(
+                f"[red]contract exports out of date:[/red] {stale}. "
+                "Fix: run `hotpass contracts export` and commit the files."
+            )
             raise typer.Exit(1)
         console.print("contract exports are current")
         return
     for path in contracts.write_exports():
         console.print(f"wrote {path}")
+
+
+evidence_app = typer.Typer(
+    help="Run evidence: list runs, open one, verify its hashes.", no_args_is_help=True
+)
+app.add_typer(evidence_app, name="evidence")
+RunArgument = Annotated[
+    str, typer.Argument(help="a run id (see `hotpass evidence list`) or its folder")
+]
+
+
+@evidence_app.command("list")
+def evidence_list(params: ParamsOption = None) -> None:
+    """List runs, newest first, with their headline numbers."""
+    from rich.table import Table
+
+    from .evidence import list_runs
+
+    runs = list_runs(_settings(params).runs_dir)
+    table = Table("run", "status", "rows read", "organisations", "quarantined", "review pairs")
+    for run in runs:
+        table.add_row(
+            run["run_id"],
+            run["status"],
+            *(
+                str(run[k] if run[k] is not None else "")
+                for k in ("rows_read", "organisations_out", "rows_quarantined", "review_pairs")
+            ),
+        )
+    Console().print(table if runs else "no runs yet: `hotpass run` makes one")
+
+
+@evidence_app.command("open")
+def evidence_open(run: RunArgument, params: ParamsOption = None) -> None:
+    """Print the path of a run's HTML evidence (and open it in a browser where one exists)."""
+    import webbrowser
+
+    from .evidence import resolve_run
+
+    folder = resolve_run(run, _settings(params).runs_dir)
+    pages = sorted(folder.glob("*.html"))
+    for page in pages:
+        print(page)
+    if pages and os.environ.get("DISPLAY"):
+        webbrowser.open(pages[-1].as_uri())
+
+
+@evidence_app.command("verify")
+def evidence_verify(run: RunArgument, params: ParamsOption = None) -> None:
+    """Re-hash a run's inputs, outputs and evidence; exit 1 on any mismatch."""
+    from .evidence import resolve_run, verify
+
+    folder = resolve_run(run, _settings(params).runs_dir)
+    problems = verify(folder)
+    if problems:
+        for line in problems:
+            console.print(f"[red]{line}[/red]")
+        console.print(f"{len(problems)} file(s) differ from run {folder.name}'s manifest.")
+        raise typer.Exit(1)
+    console.print(f"run {folder.name}: every recorded file matches its sha256")
 
 
 def _settings(params: Path | None, **overrides: object) -> runner.Settings:
@@ -97,8 +163,9 @@ def run(
     params: ParamsOption = None,
 ) -> None:
     """Run the four stages without DVC on a folder of workbooks, in the current directory."""
-    settings = _settings(params, profile=profile,
-                         input_dir=str(input_dir.resolve()) if input_dir else None)  # fmt: skip
+    settings = _settings(
+        params, profile=profile, input_dir=str(input_dir.resolve()) if input_dir else None
+    )
     if input_dir is None and not settings.input_dir.exists():
         from .samples import write_samples
 
@@ -106,8 +173,10 @@ def run(
         write_samples(settings.input_dir, cfg.get("n_orgs", 560), cfg.get("seed", 42))
         console.print(f"no input folder: wrote the bundled samples to {settings.input_dir}")
     if not settings.input_dir.is_dir():
-        console.print(f"[red]input folder {settings.input_dir} does not exist.[/red] "
-                      "Fix: pass --input-dir with a folder of workbooks.")  # fmt: skip
+        console.print(
+            f"[red]input folder {settings.input_dir} does not exist.[/red] "
+            "Fix: pass --input-dir with a folder of workbooks."
+        )
         raise typer.Exit(2)
     run_id = runner.new_run_id()
     try:
@@ -123,8 +192,12 @@ def pipeline() -> None:
     """Run ``dvc repro`` (stages that changed) under one run id, then say where things are."""
     settings = _settings(None)
     run_id = runner.new_run_id()
-    env = {**os.environ, **runner.OFFLINE_ENV, "HOTPASS_RUN_ID": run_id,
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}  # fmt: skip
+    env = {
+        **os.environ,
+        **runner.OFFLINE_ENV,
+        "HOTPASS_RUN_ID": run_id,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     dvc = shutil.which("dvc", path=env["PATH"]) or "dvc"
     code = subprocess.call([dvc, "repro"], env=env, cwd=settings.root)
     if code:

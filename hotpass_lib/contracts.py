@@ -35,15 +35,20 @@ def each_matches(pattern: str) -> pa.Check:
         ok = items.str.match(pattern).groupby(level=0).all()
         return ok.reindex(series.index, fill_value=True).astype(bool)
 
-    return pa.Check(check, name="each_matches", statistics={"pattern": pattern},
-                    error=f"each_matches('{pattern}')")  # fmt: skip
+    return pa.Check(
+        check,
+        name="each_matches",
+        statistics={"pattern": pattern},
+        error=f"each_matches('{pattern}')",
+    )
 
 
 class CanonicalOrganisation(pa.DataFrameModel):
     """An organisation row read from a source sheet, mapped and normalised (ingest)."""
 
-    source_record_id: Series[str] = pa.Field(unique=True, str_matches=RECORD_ID,
-                                             description="file#sheet!row (Excel row number)")  # fmt: skip
+    source_record_id: Series[str] = pa.Field(
+        unique=True, str_matches=RECORD_ID, description="file#sheet!row (Excel row number)"
+    )
     source: Series[str] = pa.Field(description="the profile source the row came from")
     priority: Series[int] = pa.Field(ge=0, description="source priority (higher wins)")
     organisation_name: Series[str] = pa.Field(str_length={"min_value": 1})
@@ -88,8 +93,9 @@ class QuarantineRow(pa.DataFrameModel):
 class SSOTOrganisation(pa.DataFrameModel):
     """One real-world organisation in the single source of truth."""
 
-    organisation_id: Series[str] = pa.Field(unique=True, str_matches=ORG_ID,
-                                            description="stable across re-runs")  # fmt: skip
+    organisation_id: Series[str] = pa.Field(
+        unique=True, str_matches=ORG_ID, description="stable across re-runs"
+    )
     organisation_name: Series[str] = pa.Field(str_length={"min_value": 1})
     organisation_slug: Series[str] = pa.Field(str_matches=r"^[a-z0-9-]+$")
     province: Series[str] = pa.Field(nullable=True, isin=list(OFFICIAL_PROVINCES))
@@ -145,9 +151,12 @@ class ReviewPair(pa.DataFrameModel):
 
 
 LIST_ITEMS: dict[str, str] = {
-    "emails": EMAIL, "phones": E164, "secondary_emails": EMAIL, "secondary_phones": E164,
+    "emails": EMAIL,
+    "phones": E164,
+    "secondary_emails": EMAIL,
+    "secondary_phones": E164,
     "source_record_ids": RECORD_ID,
-}  # fmt: skip
+}
 """Pattern every item of a list column must match, wherever the column appears."""
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {
@@ -172,7 +181,7 @@ def contract(name: str) -> pa.DataFrameSchema:
 
 # --- exports ----------------------------------------------------------------------------
 
-_JSON_TYPES = {"int64": "integer", "float64": "number", "bool": "boolean", "object": "array"}  # fmt: skip
+_JSON_TYPES = {"int64": "integer", "float64": "number", "bool": "boolean", "object": "array"}
 
 
 def _json_type(dtype: object) -> str:
@@ -243,26 +252,40 @@ def json_schema(name: str) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://hotpass.invalid/contracts/{name}.schema.json",
-        "title": name, "description": (model.__doc__ or "").strip(),
-        "type": "array", "items": row,
-    }  # fmt: skip
+        "title": name,
+        "description": (model.__doc__ or "").strip(),
+        "type": "array",
+        "items": row,
+    }
 
 
 def reference_markdown() -> str:
     """``contracts/reference.md``: fields, types and constraints of every table."""
-    lines = ["# Data contracts reference", "",
-             "Generated from `hotpass_lib/contracts.py` by `hotpass contracts export`; do not edit.", ""]  # fmt: skip
+    lines = [
+        "# Data contracts reference",
+        "",
+        "Generated from `hotpass_lib/contracts.py` by `hotpass contracts export`; do not edit.",
+        "",
+    ]
     for name, model in MODELS.items():
         schema = contract(name)
-        lines += [f"## `{name}`", "", (model.__doc__ or "").strip(), "",
-                  "| field | type | nullable | constraints | description |", "|---|---|---|---|---|"]  # fmt: skip
+        lines += [
+            f"## `{name}`",
+            "",
+            (model.__doc__ or "").strip(),
+            "",
+            "| field | type | nullable | constraints | description |",
+            "|---|---|---|---|---|",
+        ]
         for column_name, column in schema.columns.items():
             _, words = _constraints(column)
             kind = _json_type(column.dtype)
             constraints = "; ".join(words).replace("|", "\\|")
             nullable = "yes" if column.nullable else "no"
-            lines.append(f"| `{column_name}` | {kind} | {nullable} | {constraints} | "
-                         f"{column.description or ''} |")  # fmt: skip
+            lines.append(
+                f"| `{column_name}` | {kind} | {nullable} | {constraints} | "
+                f"{column.description or ''} |"
+            )
         for check in schema.checks:
             lines.append(f"\nRow check: {check.error}.")
         lines.append("")
@@ -271,17 +294,22 @@ def reference_markdown() -> str:
 
 def exports() -> dict[str, str]:
     """Every generated contract file (path relative to ``contracts/``) and its text."""
-    files = {f"{name}.schema.json": json.dumps(json_schema(name), indent=2, ensure_ascii=False) + "\n"
-             for name in MODELS}  # fmt: skip
+    files = {
+        f"{name}.schema.json": json.dumps(json_schema(name), indent=2, ensure_ascii=False) + "\n"
+        for name in MODELS
+    }
     files["reference.md"] = reference_markdown()
     return files
 
 
 def drift(contracts_dir: Path = CONTRACTS_DIR) -> list[str]:
     """Generated files whose committed copy is missing or differs."""
-    return [name for name, text in exports().items()
-            if not (contracts_dir / name).is_file()
-            or (contracts_dir / name).read_text(encoding="utf-8") != text]  # fmt: skip
+    return [
+        name
+        for name, text in exports().items()
+        if not (contracts_dir / name).is_file()
+        or (contracts_dir / name).read_text(encoding="utf-8") != text
+    ]
 
 
 def write_exports(contracts_dir: Path = CONTRACTS_DIR) -> list[Path]:

@@ -23,9 +23,14 @@ def pairwise_scores(predicted: pd.Series, truth: pd.Series) -> dict[str, float]:
     precision = true_pos / predicted_pairs if predicted_pairs else 1.0
     recall = true_pos / true_pairs if true_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": round(precision, 6), "recall": round(recall, 6), "f1": round(f1, 6),
-            "true_pairs": true_pairs, "predicted_pairs": predicted_pairs,
-            "records": len(both)}  # fmt: skip
+    return {
+        "precision": round(precision, 6),
+        "recall": round(recall, 6),
+        "f1": round(f1, 6),
+        "true_pairs": true_pairs,
+        "predicted_pairs": predicted_pairs,
+        "records": len(both),
+    }
 
 
 def organisation_scores(

@@ -41,11 +41,15 @@ class IngestResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the ingest stage writes, by file name."""
         return {
-            "organisations": self.organisations, "contacts": self.contacts,
-            "addresses": self.addresses, "quarantine": self.quarantine,
-            "skipped": self.skipped, "accounting": self.accounting, "mapping": self.mapping,
+            "organisations": self.organisations,
+            "contacts": self.contacts,
+            "addresses": self.addresses,
+            "quarantine": self.quarantine,
+            "skipped": self.skipped,
+            "accounting": self.accounting,
+            "mapping": self.mapping,
             "unread": self.unread,
-        }  # fmt: skip
+        }
 
     def headline(self) -> dict[str, int]:
         """Rows read, accepted, quarantined and skipped as empty, across all sheets."""
@@ -99,8 +103,10 @@ def _read_source_sheet(
     if sheet.frame.columns.empty:
         if optional:
             raise _Unusable("empty sheet")
-        raise InputError(f"{where} is empty: no header row and no data. Fix: point the "
-                         "profile at the sheet that holds the data, or fill this one.")  # fmt: skip
+        raise InputError(
+            f"{where} is empty: no header row and no data. Fix: point the "
+            "profile at the sheet that holds the data, or fill this one."
+        )
     report = map_columns(list(sheet.frame.columns), spec.columns)
     fields = mapped_fields(report)
     if spec.address_column is not None:
@@ -290,8 +296,14 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     reports, unread, warnings = [], [], []
     claimed: set[Path] = set()
     for source in profile.sources:
-        files = sorted({p for pattern in source.patterns for p in input_dir.glob(pattern)
-                        if p.is_file() and not p.name.startswith(("~$", "."))})  # fmt: skip
+        files = sorted(
+            {
+                p
+                for pattern in source.patterns
+                for p in input_dir.glob(pattern)
+                if p.is_file() and not p.name.startswith(("~$", "."))
+            }
+        )
         if not files:
             warnings.append(
                 f"source {source.name!r}: no file matches {source.files!r} in {input_dir}"
@@ -306,8 +318,14 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
                     rows, report = _read_source_sheet(book, source, spec, optional)
                 except _Unusable as exc:
                     rows_in = sum(any(str(v).strip() for v in r) for r in book.rows(spec.sheet))
-                    unread.append({"file": path.name, "sheet": spec.sheet, "rows": rows_in,
-                                   "reason": str(exc)})  # fmt: skip
+                    unread.append(
+                        {
+                            "file": path.name,
+                            "sheet": spec.sheet,
+                            "rows": rows_in,
+                            "reason": str(exc),
+                        }
+                    )
                     continue
                 sheets.append(rows)
                 reports.append(report)
@@ -455,13 +473,25 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
 
 
 CONTACT_COLUMNS = {
-    "source": "string", "priority": "int64", "name": "string", "role": "string",
-    "is_mailbox": "bool", "emails": object, "invalid_emails": object, "phones": object,
-    "invalid_phones": object, "last_contact_date": "datetime64[ms]",
+    "source": "string",
+    "priority": "int64",
+    "name": "string",
+    "role": "string",
+    "is_mailbox": "bool",
+    "emails": object,
+    "invalid_emails": object,
+    "phones": object,
+    "invalid_phones": object,
+    "last_contact_date": "datetime64[ms]",
     "organisation_source_record_id": "string",
-}  # fmt: skip
-ADDRESS_COLUMNS = {"source": "string", "priority": "int64", "address": "string",
-                   "address_type": "string", "organisation_source_record_id": "string"}  # fmt: skip
+}
+ADDRESS_COLUMNS = {
+    "source": "string",
+    "priority": "int64",
+    "address": "string",
+    "address_type": "string",
+    "organisation_source_record_id": "string",
+}
 
 
 def _typed(parts: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:

@@ -51,11 +51,23 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 def summary_tables(orgs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Totals, per-source counts and per-field completeness, for the Summary sheet."""
     per_source = orgs["source_datasets"].explode().value_counts().rename_axis("source")
-    fields = ["organisation_name", "province", "website", "primary_email", "primary_phone",
-              "address", "category", "primary_contact_name"]  # fmt: skip
+    fields = [
+        "organisation_name",
+        "province",
+        "website",
+        "primary_email",
+        "primary_phone",
+        "address",
+        "category",
+        "primary_contact_name",
+    ]
     completeness = orgs[fields].notna().mean().round(3).rename("share_present")
-    totals = pd.DataFrame({"measure": ["organisations", "mean quality score"],
-                           "value": [len(orgs), round(float(orgs["data_quality_score"].mean()), 3)]})  # fmt: skip
+    totals = pd.DataFrame(
+        {
+            "measure": ["organisations", "mean quality score"],
+            "value": [len(orgs), round(float(orgs["data_quality_score"].mean()), 3)],
+        }
+    )
     return {
         "Totals": totals,
         "Organisations per source": per_source.rename("organisations").reset_index(),
@@ -68,16 +80,32 @@ def write_xlsx(orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path) -> None:
     ``Quality`` (flags and conflicts)."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
     wb.set_properties({"created": XLSX_CREATED, "title": "Hotpass SSOT organisations"})
-    head = wb.add_format({"bold": True, "bg_color": "#1F3864", "font_color": "#FFFFFF",
-                          "text_wrap": True, "valign": "top", "border": 1})  # fmt: skip
+    head = wb.add_format(
+        {
+            "bold": True,
+            "bg_color": "#1F3864",
+            "font_color": "#FFFFFF",
+            "text_wrap": True,
+            "valign": "top",
+            "border": 1,
+        }
+    )
     bold = wb.add_format({"bold": True})
     _sheet(wb, "Data", flat_text(orgs), head, autofilter=True)
     data = wb.get_worksheet_by_name("Data")
     col = orgs.columns.get_loc("data_quality_score")
     rng = (1, col, len(orgs), col)
     for lo, hi, colour in ((0, 0.4, "#F8CBAD"), (0.4, 0.7, "#FFE699"), (0.7, 1.01, "#C6EFCE")):
-        data.conditional_format(*rng, {"type": "cell", "criteria": "between", "minimum": lo,
-                                       "maximum": hi - 1e-9, "format": wb.add_format({"bg_color": colour})})  # fmt: skip
+        data.conditional_format(
+            *rng,
+            {
+                "type": "cell",
+                "criteria": "between",
+                "minimum": lo,
+                "maximum": hi - 1e-9,
+                "format": wb.add_format({"bg_color": colour}),
+            },
+        )
     summary = wb.add_worksheet("Summary")
     row = 0
     for title, table in summary_tables(orgs).items():
@@ -120,6 +148,19 @@ def _sheet(wb, name: str, table: pd.DataFrame, head, autofilter: bool) -> None:
         ws.set_column(c, c, min(max(len(str(col)), int(width if pd.notna(width) else 10)) + 2, 60))
 
 
+def source_overlap(orgs: pd.DataFrame) -> pd.Series:
+    """Organisations per combination of sources (``contact_db + sacaa``: found in both)."""
+    combos = orgs["source_datasets"].map(lambda names: " + ".join(sorted(names)))
+    return combos.value_counts().sort_values(kind="stable").rename("organisations")
+
+
+def quality_distribution(orgs: pd.DataFrame) -> pd.DataFrame:
+    """Organisations per quality-score band (0.0, 0.2, ... 1.0), for ``dvc plots``."""
+    bands = (orgs["data_quality_score"] * 5).round().div(5).map(lambda v: f"{v:.1f}")
+    counts = bands.value_counts().reindex([f"{b / 5:.1f}" for b in range(6)], fill_value=0)
+    return counts.rename_axis("score_band").rename("organisations").reset_index()
+
+
 def headline(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame) -> dict[str, object]:
     """The run's story in numbers: rows in, organisations and contacts out, quarantined,
     skipped, queued for review, mean quality."""
@@ -147,3 +188,13 @@ def publish(
         write_xlsx(tables["organisations"], conflicts, tmp / "organisations.xlsx")
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
+
+
+def write_plot_data(frame: pd.DataFrame, path: Path | str) -> Path:
+    """A small CSV for ``dvc plots``, written atomically."""
+    from .atomic import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\n")
+    return path

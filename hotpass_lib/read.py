@@ -74,8 +74,10 @@ class Workbook:
         self._openpyxl = None
         kind = sniff(path)
         if kind == "empty":
-            raise InputError(f"{path.name}: the file is empty (0 bytes). Fix: re-export it, "
-                             "or remove it from the input folder.")  # fmt: skip
+            raise InputError(
+                f"{path.name}: the file is empty (0 bytes). Fix: re-export it, "
+                "or remove it from the input folder."
+            )
         if path.suffix.lower() == ".csv":
             self.sheet_names = [path.stem]
             return
@@ -91,8 +93,10 @@ class Workbook:
                 "Workbook > Encrypt with Password) and save it again."
             )
         if kind == "binary":
-            raise InputError(f"{path.name}: not a workbook (unrecognised binary content). "
-                             "Fix: save it as .xlsx from Excel.")  # fmt: skip
+            raise InputError(
+                f"{path.name}: not a workbook (unrecognised binary content). "
+                "Fix: save it as .xlsx from Excel."
+            )
         try:
             self._calamine = python_calamine.CalamineWorkbook.from_path(str(path))
             self.sheet_names = list(self._calamine.sheet_names)
@@ -134,14 +138,22 @@ class Workbook:
 
 def _csv_rows(path: Path) -> list[list[object]]:
     try:
-        frame = pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
-                            encoding="utf-8-sig", encoding_errors="replace",
-                            skip_blank_lines=False)  # fmt: skip
+        frame = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            encoding_errors="replace",
+            skip_blank_lines=False,
+        )
     except pd.errors.EmptyDataError:
         return []
     except pd.errors.ParserError as exc:
-        raise InputError(f"{path.name}: not a readable CSV ({exc}). Fix: check the "
-                         "delimiter and quoting, or save it from Excel as CSV UTF-8.") from None  # fmt: skip
+        raise InputError(
+            f"{path.name}: not a readable CSV ({exc}). Fix: check the "
+            "delimiter and quoting, or save it from Excel as CSV UTF-8."
+        ) from None
     return frame.to_numpy().tolist()
 
 

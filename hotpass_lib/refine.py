@@ -17,8 +17,15 @@ from rapidfuzz import fuzz, process
 
 from .normalise import slugify
 
-ORG_FIELDS = ("organisation_name", "province", "website", "category", "organisation_type",
-              "status", "address")  # fmt: skip
+ORG_FIELDS = (
+    "organisation_name",
+    "province",
+    "website",
+    "category",
+    "organisation_type",
+    "status",
+    "address",
+)
 REVIEW_MIN_SCORE = 88.0
 
 
@@ -33,8 +40,12 @@ class RefineResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the refine stage writes, by file name."""
-        return {"organisations": self.organisations, "contacts": self.contacts,
-                "review_queue": self.review_queue, "conflicts": self.conflicts}  # fmt: skip
+        return {
+            "organisations": self.organisations,
+            "contacts": self.contacts,
+            "review_queue": self.review_queue,
+            "conflicts": self.conflicts,
+        }
 
     def headline(self, rows_in: int) -> dict[str, int]:
         """Organisation rows in; organisations, contacts, review pairs and conflicts out."""
@@ -55,10 +66,12 @@ def cluster_rows(orgs: pd.DataFrame) -> pd.Series:
     """Cluster label per row (the smallest source record id of its connected component),
     linking rows that share a name key or whose alt-name key equals a name key."""
     ids = orgs["source_record_id"]
-    edges = pd.concat([
-        pd.DataFrame({"rid": ids, "key": orgs["name_key"]}),
-        pd.DataFrame({"rid": ids, "key": orgs["alt_name_key"]}),
-    ]).dropna()  # fmt: skip
+    edges = pd.concat(
+        [
+            pd.DataFrame({"rid": ids, "key": orgs["name_key"]}),
+            pd.DataFrame({"rid": ids, "key": orgs["alt_name_key"]}),
+        ]
+    ).dropna()
     edges = edges[edges["key"] != ""]
     label = pd.Series(ids.to_numpy(), index=ids.to_numpy())
     while True:  # min-label propagation over the row-key graph; converges in a few rounds
@@ -74,12 +87,13 @@ def cluster_rows(orgs: pd.DataFrame) -> pd.Series:
 def _survivor_order(orgs: pd.DataFrame) -> pd.DataFrame:
     """Rows ordered best-first within a cluster: priority, completeness, recency, id."""
     completeness = orgs[list(ORG_FIELDS)].notna().sum(axis=1)
-    return (
-        orgs.assign(_completeness=completeness,
-                    _recency=orgs["last_contact_date"].fillna(pd.Timestamp(0)))
-        .sort_values(["cluster", "priority", "_completeness", "_recency", "source_record_id"],
-                     ascending=[True, False, False, False, True], kind="stable")
-    )  # fmt: skip
+    return orgs.assign(
+        _completeness=completeness, _recency=orgs["last_contact_date"].fillna(pd.Timestamp(0))
+    ).sort_values(
+        ["cluster", "priority", "_completeness", "_recency", "source_record_id"],
+        ascending=[True, False, False, False, True],
+        kind="stable",
+    )
 
 
 def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -98,12 +112,17 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
                 .groupby("cluster")[field]
                 .agg(lambda v: json.dumps(sorted(set(v.astype(str))), ensure_ascii=False))
             )
-            conflicts.append(pd.DataFrame({
-                "cluster": clash, "field": field,
-                "chosen": first.loc[clash, field].astype(str).to_numpy(),
-                "chosen_record_id": first.loc[clash, "source_record_id"].to_numpy(),
-                "candidates": alts.loc[clash].to_numpy(),
-            }))  # fmt: skip
+            conflicts.append(
+                pd.DataFrame(
+                    {
+                        "cluster": clash,
+                        "field": field,
+                        "chosen": first.loc[clash, field].astype(str).to_numpy(),
+                        "chosen_record_id": first.loc[clash, "source_record_id"].to_numpy(),
+                        "candidates": alts.loc[clash].to_numpy(),
+                    }
+                )
+            )
     conflict_df = (
         pd.concat(conflicts, ignore_index=True)
         if conflicts
@@ -118,8 +137,12 @@ def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFra
     for field, frame in provenance.items():
         for cluster, row in zip(frame.index, frame.itertuples(index=False), strict=True):
             reason = "highest source priority" if (cluster, field) in clashing else "only value"
-            out[cluster][field] = {"source": row.source, "record": row.source_record_id,
-                                   "priority": int(row.priority), "rule": reason}  # fmt: skip
+            out[cluster][field] = {
+                "source": row.source,
+                "record": row.source_record_id,
+                "priority": int(row.priority),
+                "rule": reason,
+            }
     return pd.Series({c: json.dumps(v, sort_keys=True) for c, v in out.items()}, dtype="string")
 
 
@@ -132,11 +155,13 @@ def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
 def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
     """Deduplicate contacts within an organisation: same person name, or same mailbox."""
     c = contacts.assign(organisation_id=contacts["organisation_source_record_id"].map(row_org))
-    first_email = c["emails"].map(lambda v: v[0] if len(v) else "")
-    person = c["name"].str.lower().str.replace(r"[^a-z]+", " ", regex=True).str.strip()
+    first_email = c["emails"].map(lambda v: v[0] if len(v) else "").astype("string")
+    person = c["name"].astype("string").str.lower().str.replace(r"[^a-z]+", " ", regex=True)
+    person = person.str.strip()
     c["_key"] = c["organisation_id"] + "|" + person.fillna("mailbox:" + first_email)
-    c = c.sort_values(["_key", "priority", "source_record_id"], ascending=[True, False, True],
-                      kind="stable")  # fmt: skip
+    c = c.sort_values(
+        ["_key", "priority", "source_record_id"], ascending=[True, False, True], kind="stable"
+    )
     grouped = c.groupby("_key", sort=True)
     out = grouped[["organisation_id", "name", "role", "is_mailbox"]].first()
     out["emails"] = _flatten(c, "emails", "_key").reindex(out.index)
@@ -162,13 +187,25 @@ def _review_queue(orgs: pd.DataFrame) -> pd.DataFrame:
         left, right = np.nonzero(np.triu(scores >= REVIEW_MIN_SCORE, k=1))
         for i, j in zip(left, right, strict=True):
             pairs.append((block.iloc[i], block.iloc[j], float(scores[i, j]) / 100))
-    rows = [{
-        "left_organisation_id": a.organisation_id, "right_organisation_id": b.organisation_id,
-        "left_name": a.organisation_name, "right_name": b.organisation_name,
-        "match_probability": p, "decided_by": "name token-set similarity",
-    } for a, b, p in pairs]  # fmt: skip
-    cols = ["left_organisation_id", "right_organisation_id", "left_name", "right_name",
-            "match_probability", "decided_by"]  # fmt: skip
+    rows = [
+        {
+            "left_organisation_id": a.organisation_id,
+            "right_organisation_id": b.organisation_id,
+            "left_name": a.organisation_name,
+            "right_name": b.organisation_name,
+            "match_probability": p,
+            "decided_by": "name token-set similarity",
+        }
+        for a, b, p in pairs
+    ]
+    cols = [
+        "left_organisation_id",
+        "right_organisation_id",
+        "left_name",
+        "right_name",
+        "match_probability",
+        "decided_by",
+    ]
     types = {c: "string" for c in cols} | {"match_probability": "float64"}
     return pd.DataFrame(rows, columns=cols).astype(types).sort_values(cols[:2], ignore_index=True)
 
@@ -197,11 +234,16 @@ def refine(
     ssot.insert(3, "organisation_slug", slugify(ssot["name_key"].fillna(ssot["organisation_name"])))
     ssot["country"] = country
     ssot["source_datasets"] = orgs.groupby("cluster")["source"].agg(lambda s: sorted(set(s)))
-    linked = pd.concat([
-        orgs[["cluster", "source_record_id"]],
-        addresses.assign(cluster=addresses["organisation_source_record_id"].map(
-            orgs.set_index("source_record_id")["cluster"]))[["cluster", "source_record_id"]],
-    ])  # fmt: skip
+    linked = pd.concat(
+        [
+            orgs[["cluster", "source_record_id"]],
+            addresses.assign(
+                cluster=addresses["organisation_source_record_id"].map(
+                    orgs.set_index("source_record_id")["cluster"]
+                )
+            )[["cluster", "source_record_id"]],
+        ]
+    )
     ssot["source_record_ids"] = linked.groupby("cluster")["source_record_id"].agg(
         lambda s: sorted(set(s))
     )
@@ -212,8 +254,9 @@ def refine(
     ssot = _quality(ssot)
     ssot = ssot.sort_values("organisation_id", kind="stable").reset_index(drop=True)
     conflicts["organisation_id"] = conflicts["cluster"].map(org_id)
-    conflicts = conflicts.drop(columns="cluster").sort_values(["organisation_id", "field"],
-                                                              ignore_index=True)  # fmt: skip
+    conflicts = conflicts.drop(columns="cluster").sort_values(
+        ["organisation_id", "field"], ignore_index=True
+    )
     people = people.drop(columns="best_priority").sort_values("contact_id", ignore_index=True)
     return RefineResult(ssot, people, _review_queue(ssot), conflicts)
 
@@ -238,8 +281,11 @@ def _primary_contacts(
     the organisation's e-mails and phones as secondaries."""
     ranked = people.assign(
         _has=people["emails"].map(len) + people["phones"].map(len) > 0
-    ).sort_values(["organisation_id", "is_mailbox", "_has", "best_priority", "contact_id"],
-                  ascending=[True, True, False, False, True], kind="stable")  # fmt: skip
+    ).sort_values(
+        ["organisation_id", "is_mailbox", "_has", "best_priority", "contact_id"],
+        ascending=[True, True, False, False, True],
+        kind="stable",
+    )
     primary = ranked.groupby("organisation_id").head(1).set_index("organisation_id")
     pid = ssot["organisation_id"]
     ssot["primary_contact_name"] = pid.map(primary["name"]).astype("string")
@@ -256,9 +302,13 @@ def _primary_contacts(
     return ssot
 
 
-QUALITY_FIELDS = {"primary_email": "missing_email", "primary_phone": "missing_phone",
-                  "website": "missing_website", "province": "missing_province",
-                  "address": "missing_address"}  # fmt: skip
+QUALITY_FIELDS = {
+    "primary_email": "missing_email",
+    "primary_phone": "missing_phone",
+    "website": "missing_website",
+    "province": "missing_province",
+    "address": "missing_address",
+}
 
 
 def _quality(ssot: pd.DataFrame) -> pd.DataFrame:

@@ -12,8 +12,6 @@ still rendered, so the evidence shows where it stopped.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import html
 import json
 import os
 import platform
@@ -31,6 +29,7 @@ from typing import Any
 import yaml
 
 from .atomic import write_text
+from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -49,10 +48,25 @@ OFFLINE_ENV = {
 PRODUCER = "https://hotpass.invalid/hotpass_lib"
 NAMESPACE = "hotpass"
 EXPERIMENT = "hotpass"
-TRACKED_PACKAGES = ("hotpass", "pandas", "pyarrow", "pandera", "great-expectations", "mlflow",
-                    "papermill", "nbconvert", "scrapbook", "openlineage-python", "dvc",
-                    "python-calamine", "openpyxl", "phonenumbers", "email-validator",
-                    "rapidfuzz", "xlsxwriter")  # fmt: skip
+TRACKED_PACKAGES = (
+    "hotpass",
+    "pandas",
+    "pyarrow",
+    "pandera",
+    "great-expectations",
+    "mlflow",
+    "papermill",
+    "nbconvert",
+    "scrapbook",
+    "openlineage-python",
+    "dvc",
+    "python-calamine",
+    "openpyxl",
+    "phonenumbers",
+    "email-validator",
+    "rapidfuzz",
+    "xlsxwriter",
+)
 
 
 class StageFailed(RuntimeError):
@@ -70,14 +84,16 @@ class Settings:
     refined_dir: Path
     runs_dir: Path
     metrics_dir: Path
+    plots_dir: Path
     mask_pii: bool
     kernel: str
     cell_timeout_s: int
     params: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, root: Path | str = ".", params_file: Path | str | None = None,
-             **overrides: Any) -> Settings:  # fmt: skip
+    def load(
+        cls, root: Path | str = ".", params_file: Path | str | None = None, **overrides: Any
+    ) -> Settings:
         """Read the params file (default ``<root>/params/pipeline.yaml``, else the project's)."""
         root = Path(root).resolve()
         path = Path(params_file) if params_file else root / "params" / "pipeline.yaml"
@@ -91,13 +107,19 @@ class Settings:
 
         runner = params.get("runner", {})
         return cls(
-            root=root, profile=str(params["profile"]), input_dir=where("input_dir"),
-            interim_dir=where("interim_dir"), refined_dir=where("refined_dir"),
-            runs_dir=where("runs_dir"), metrics_dir=where("metrics_dir"),
+            root=root,
+            profile=str(params["profile"]),
+            input_dir=where("input_dir"),
+            interim_dir=where("interim_dir"),
+            refined_dir=where("refined_dir"),
+            runs_dir=where("runs_dir"),
+            metrics_dir=where("metrics_dir"),
+            plots_dir=where("plots_dir"),
             mask_pii=bool(params.get("evidence", {}).get("mask_pii", True)),
             kernel=str(runner.get("kernel", "hotpass")),
-            cell_timeout_s=int(runner.get("cell_timeout_s", 600)), params=params,
-        )  # fmt: skip
+            cell_timeout_s=int(runner.get("cell_timeout_s", 600)),
+            params=params,
+        )
 
     @property
     def tracking_uri(self) -> str:
@@ -111,16 +133,20 @@ class Settings:
             "ingest": ([self.input_dir], [ingest]),
             "validate": ([ingest], [validate]),
             "refine": ([ingest, validate], [refine]),
-            "publish": ([ingest, refine], [self.refined_dir]),
+            "publish": ([ingest, refine], [self.refined_dir, self.plots_dir]),
         }[stage]
 
     def notebook_parameters(self, run_dir: Path) -> dict[str, Any]:
         """Every parameter a stage notebook may declare; each takes those it declares."""
         return {
-            "profile": self.profile, "input_dir": str(self.input_dir),
-            "interim_dir": str(self.interim_dir), "refined_dir": str(self.refined_dir),
-            "run_dir": str(run_dir), "mask_pii": self.mask_pii,
-        }  # fmt: skip
+            "profile": self.profile,
+            "input_dir": str(self.input_dir),
+            "interim_dir": str(self.interim_dir),
+            "refined_dir": str(self.refined_dir),
+            "run_dir": str(run_dir),
+            "plots_dir": str(self.plots_dir),
+            "mask_pii": self.mask_pii,
+        }
 
 
 # --- run ids ----------------------------------------------------------------------------
@@ -204,14 +230,6 @@ def render_html(notebook: Path, target: Path, mask: bool) -> None:
     write_text(target, body)
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
@@ -233,8 +251,14 @@ def _rel(path: Path, root: Path) -> str:
 
 def _git_commit(root: Path) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                             text=True, timeout=10, check=False)  # fmt: skip
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
     except OSError:
         return None
     return out.stdout.strip() or None
@@ -253,11 +277,13 @@ def _versions() -> dict[str, str]:
 # --- OpenLineage ------------------------------------------------------------------------
 
 
-def _lineage_client(run_dir: Path):
+def _lineage_client(run_dir: Path, url: str | None = None):
+    """File transport into the run folder, or HTTP when ``OPENLINEAGE_URL`` (or the params'
+    ``lineage.url``) is set."""
     from openlineage.client import OpenLineageClient
     from openlineage.client.transport.file import FileConfig, FileTransport
 
-    url = os.environ.get("OPENLINEAGE_URL")
+    url = os.environ.get("OPENLINEAGE_URL") or url
     if url:
         from openlineage.client.transport.http import HttpConfig, HttpTransport
 
@@ -266,8 +292,12 @@ def _lineage_client(run_dir: Path):
     return OpenLineageClient(transport=FileTransport(config))
 
 
-def _datasets(paths: list[Path], root: Path, output: bool,
-              quality: dict[str, list[dict[str, Any]]] | None = None) -> list[Any]:  # fmt: skip
+def _datasets(
+    paths: list[Path],
+    root: Path,
+    output: bool,
+    quality: dict[str, list[dict[str, Any]]] | None = None,
+) -> list[Any]:
     """One OpenLineage dataset per file, with schema facet and row count for Parquet, and
     the stage's validation results as a data-quality facet on the inputs it validated."""
     import pyarrow.parquet as pq
@@ -281,10 +311,12 @@ def _datasets(paths: list[Path], root: Path, output: bool,
         facets, extra = {}, {}
         if f.suffix == ".parquet":
             meta = pq.read_schema(f)
-            facets["schema"] = schema.SchemaDatasetFacet(fields=[
-                schema.SchemaDatasetFacetFields(name=n, type=str(t))
-                for n, t in zip(meta.names, meta.types, strict=True)
-            ])  # fmt: skip
+            facets["schema"] = schema.SchemaDatasetFacet(
+                fields=[
+                    schema.SchemaDatasetFacetFields(name=n, type=str(t))
+                    for n, t in zip(meta.names, meta.types, strict=True)
+                ]
+            )
             if output:
                 rows = pq.read_metadata(f).num_rows
                 extra["outputStatistics"] = stats.OutputStatisticsOutputDatasetFacet(
@@ -292,21 +324,35 @@ def _datasets(paths: list[Path], root: Path, output: bool,
                 )
         name = _rel(f, root)
         if output:
-            out.append(OutputDataset(namespace=f"file://{root}", name=name, facets=facets,
-                                     outputFacets=extra))  # fmt: skip
+            out.append(
+                OutputDataset(
+                    namespace=f"file://{root}", name=name, facets=facets, outputFacets=extra
+                )
+            )
         else:
             checks = (quality or {}).get(str(f.resolve()))
             if checks:
                 extra["dataQualityAssertions"] = dq.DataQualityAssertionsDatasetFacet(
                     assertions=[dq.Assertion(**c) for c in checks]
                 )
-            out.append(InputDataset(namespace=f"file://{root}", name=name, facets=facets,
-                                    inputFacets=extra))  # fmt: skip
+            out.append(
+                InputDataset(
+                    namespace=f"file://{root}", name=name, facets=facets, inputFacets=extra
+                )
+            )
     return out
 
 
-def _emit(client: Any, state: str, stage: str, run_id: str, when: str,
-          inputs: list, outputs: list, error: str | None = None) -> None:  # fmt: skip
+def _emit(
+    client: Any,
+    state: str,
+    stage: str,
+    run_id: str,
+    when: str,
+    inputs: list,
+    outputs: list,
+    error: str | None = None,
+) -> None:
     from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
     from openlineage.client.generated import error_message_run, parent_run
 
@@ -321,18 +367,23 @@ def _emit(client: Any, state: str, stage: str, run_id: str, when: str,
             message=error[:2000], programmingLanguage="python"
         )
     event = RunEvent(
-        eventType=getattr(RunState, state), eventTime=when, producer=PRODUCER,
+        eventType=getattr(RunState, state),
+        eventTime=when,
+        producer=PRODUCER,
         run=Run(runId=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}/{stage}")), facets=facets),
-        job=Job(namespace=NAMESPACE, name=f"hotpass.{stage}"), inputs=inputs, outputs=outputs,
-    )  # fmt: skip
+        job=Job(namespace=NAMESPACE, name=f"hotpass.{stage}"),
+        inputs=inputs,
+        outputs=outputs,
+    )
     client.emit(event)
 
 
 # --- MLflow -----------------------------------------------------------------------------
 
 
-def _log_mlflow(settings: Settings, run_id: str, stage: str, record: dict[str, Any],
-                html_path: Path) -> None:  # fmt: skip
+def _log_mlflow(
+    settings: Settings, run_id: str, stage: str, record: dict[str, Any], html_path: Path
+) -> None:
     import mlflow
 
     mlflow.set_tracking_uri(settings.tracking_uri)
@@ -341,19 +392,31 @@ def _log_mlflow(settings: Settings, run_id: str, stage: str, record: dict[str, A
         mlflow.create_experiment(EXPERIMENT, artifact_location=location)
     experiment = mlflow.set_experiment(EXPERIMENT)
     found = mlflow.search_runs(
-        experiment_ids=[experiment.experiment_id], output_format="list",
+        experiment_ids=[experiment.experiment_id],
+        output_format="list",
         filter_string=f"tags.`hotpass.run_id` = '{run_id}' and tags.`hotpass.kind` = 'pipeline'",
-    )  # fmt: skip
+    )
     parent_kwargs = {"run_id": found[0].info.run_id} if found else {"run_name": run_id}
     status = "FINISHED" if record["status"] == "completed" else "FAILED"
     with mlflow.start_run(**parent_kwargs) as parent:
-        mlflow.set_tags({"hotpass.run_id": run_id, "hotpass.kind": "pipeline",
-                         "hotpass.profile": settings.profile})  # fmt: skip
+        mlflow.set_tags(
+            {
+                "hotpass.run_id": run_id,
+                "hotpass.kind": "pipeline",
+                "hotpass.profile": settings.profile,
+            }
+        )
         if not found:
             mlflow.log_params(_flat(settings.params))
         with mlflow.start_run(run_name=stage, nested=True, parent_run_id=parent.info.run_id):
-            mlflow.set_tags({"hotpass.run_id": run_id, "hotpass.kind": "stage",
-                             "hotpass.stage": stage, "hotpass.status": record["status"]})  # fmt: skip
+            mlflow.set_tags(
+                {
+                    "hotpass.run_id": run_id,
+                    "hotpass.kind": "stage",
+                    "hotpass.stage": stage,
+                    "hotpass.status": record["status"],
+                }
+            )
             mlflow.log_params(_flat(settings.params))
             metrics = {k: float(v) for k, v in record["metrics"].items()}
             metrics["duration_s"] = record["duration_s"]
@@ -379,53 +442,46 @@ def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def _update_manifest(settings: Settings, run_id: str, stage: str, record: dict[str, Any]) -> Path:
     run_dir = settings.runs_dir / run_id
     path = run_dir / "manifest.json"
-    manifest = json.loads(path.read_text()) if path.is_file() else {
-        "run_id": run_id, "started_at": record["started_at"], "profile": settings.profile,
-        "params": settings.params, "git_commit": _git_commit(settings.root),
-        "python": platform.python_version(), "packages": _versions(), "stages": {},
-        "files": {}, "row_accounting": [], "mask_pii": settings.mask_pii,
-    }  # fmt: skip
+    manifest = (
+        json.loads(path.read_text())
+        if path.is_file()
+        else {
+            "run_id": run_id,
+            "started_at": record["started_at"],
+            "profile": settings.profile,
+            "params": settings.params,
+            "git_commit": _git_commit(settings.root),
+            "workspace": str(settings.root),
+            "python": platform.python_version(),
+            "packages": _versions(),
+            "stages": {},
+            "files": {},
+            "row_accounting": [],
+            "mask_pii": settings.mask_pii,
+        }
+    )
     manifest["stages"][stage] = record
     manifest["finished_at"] = record["finished_at"]
     manifest["status"] = (
-        "failed" if any(s["status"] != "completed" for s in manifest["stages"].values())
+        "failed"
+        if any(s["status"] != "completed" for s in manifest["stages"].values())
         else "completed"
-    )  # fmt: skip
+    )
     inputs, outputs = settings.stage_io(stage)
     for role, paths in (("input", inputs), ("output", outputs)):
         for f in _files(paths):
-            manifest["files"][_rel(f, settings.root)] = {"role": role, "stage": stage,
-                                                         "sha256": sha256(f)}  # fmt: skip
+            manifest["files"][_rel(f, settings.root)] = {
+                "role": role,
+                "stage": stage,
+                "sha256": sha256(f),
+            }
     if "row_accounting" in record.get("scraps", {}):
         manifest["row_accounting"] = record["scraps"]["row_accounting"]
+    manifest["evidence"] = evidence_hashes(run_dir)
+    write_text(run_dir / "provenance.json", json.dumps(provenance_statement(manifest), indent=2))
     write_text(path, json.dumps(manifest, indent=2, default=str))
     write_runs_index(settings.runs_dir)
     return path
-
-
-def write_runs_index(runs_dir: Path) -> Path:
-    """``runs/index.html``: every run, newest first, with its headline numbers."""
-    rows = []
-    for manifest in sorted(runs_dir.glob("*/manifest.json"), reverse=True):
-        m = json.loads(manifest.read_text())
-        metrics: dict[str, Any] = {}
-        for s in m.get("stages", {}).values():
-            metrics.update(s.get("metrics", {}))
-        cells = [m["run_id"], m.get("status", "?"), m.get("started_at", ""), m.get("profile", "")]
-        cells += [str(metrics.get(k, "")) for k in ("rows_read", "organisations_out",
-                                                     "rows_quarantined", "review_pairs")]  # fmt: skip
-        links = " ".join(f'<a href="{m["run_id"]}/{Path(s["html"]).name}">{name}</a>'
-                         for name, s in m.get("stages", {}).items())  # fmt: skip
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-                    + f"<td>{links}</td></tr>")  # fmt: skip
-    head = ("<tr><th>run</th><th>status</th><th>started</th><th>profile</th><th>rows read</th>"
-            "<th>organisations</th><th>quarantined</th><th>review pairs</th><th>stages</th></tr>")  # fmt: skip
-    page = ("<!doctype html><meta charset='utf-8'><title>Hotpass runs</title>"
-            "<style>body{font-family:sans-serif}td,th{padding:4px 8px;border-bottom:1px solid #ddd}"
-            "</style><h1>Hotpass runs</h1><table>" + head + "".join(rows) + "</table>")  # fmt: skip
-    target = runs_dir / "index.html"
-    write_text(target, page)
-    return target
 
 
 # --- running ----------------------------------------------------------------------------
@@ -455,7 +511,7 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
     executed = run_dir / STAGES[stage]
     html_path = executed.with_suffix(".html")
     inputs, outputs = settings.stage_io(stage)
-    client = _lineage_client(run_dir)
+    client = _lineage_client(run_dir, (settings.params.get("lineage") or {}).get("url"))
     started = _now()
     _emit(client, "START", stage, run_id, started, _datasets(inputs, settings.root, False), [])
 
@@ -464,10 +520,16 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
     error = None
     try:
         papermill.execute_notebook(
-            str(source), str(executed), parameters=parameters, kernel_name=settings.kernel,
-            cwd=str(NOTEBOOKS_DIR), progress_bar=False, request_save_on_cell_execute=False,
-            execution_timeout=settings.cell_timeout_s, start_timeout=120,
-        )  # fmt: skip
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name=settings.kernel,
+            cwd=str(NOTEBOOKS_DIR),
+            progress_bar=False,
+            request_save_on_cell_execute=False,
+            execution_timeout=settings.cell_timeout_s,
+            start_timeout=120,
+        )
     except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
         error = f"{type(exc).__name__}: {exc}"
         trace = traceback.format_exc()
@@ -475,16 +537,22 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
     if executed.is_file():
         render_html(executed, html_path, settings.mask_pii)
     scraps = read_scraps(executed) if executed.is_file() else {}
-    metrics = {k: v for k, v in scraps.items()
-               if isinstance(v, (int, float)) and not isinstance(v, bool)}  # fmt: skip
+    metrics = {
+        k: v for k, v in scraps.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
     duration = dt.datetime.fromisoformat(finished) - dt.datetime.fromisoformat(started)
     record = {
-        "status": "failed" if error else "completed", "started_at": started,
-        "finished_at": finished, "duration_s": round(duration.total_seconds(), 3),
-        "notebook": _rel(executed, settings.root), "html": _rel(html_path, settings.root),
-        "parameters": parameters, "metrics": metrics,
-        "scraps": {k: v for k, v in scraps.items() if k not in metrics}, "error": error,
-    }  # fmt: skip
+        "status": "failed" if error else "completed",
+        "started_at": started,
+        "finished_at": finished,
+        "duration_s": round(duration.total_seconds(), 3),
+        "notebook": _rel(executed, settings.root),
+        "html": _rel(html_path, settings.root),
+        "parameters": parameters,
+        "metrics": metrics,
+        "scraps": {k: v for k, v in scraps.items() if k not in metrics},
+        "error": error,
+    }
     _log_mlflow(settings, run_id, stage, record, html_path)
     if error:
         _emit(client, "FAIL", stage, run_id, finished, [], [], mask_pii(trace))
@@ -493,8 +561,15 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
             f"stage {stage!r} failed: {mask_pii(error)}\nSee {html_path} for where it stopped."
         )
     quality = record["scraps"].get("data_quality")
-    _emit(client, "COMPLETE", stage, run_id, finished,
-          _datasets(inputs, settings.root, False, quality), _datasets(outputs, settings.root, True))  # fmt: skip
+    _emit(
+        client,
+        "COMPLETE",
+        stage,
+        run_id,
+        finished,
+        _datasets(inputs, settings.root, False, quality),
+        _datasets(outputs, settings.root, True),
+    )
     settings.metrics_dir.mkdir(parents=True, exist_ok=True)
     write_text(
         settings.metrics_dir / f"{stage}.json", json.dumps(metrics, indent=2, sort_keys=True)
@@ -503,8 +578,9 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
     return record
 
 
-def run_pipeline(settings: Settings, stages: list[str] | None = None,
-                 run_id: str | None = None) -> str:  # fmt: skip
+def run_pipeline(
+    settings: Settings, stages: list[str] | None = None, run_id: str | None = None
+) -> str:
     """Run stages in order under one run id (stops at the first failing stage)."""
     run_id = run_id or new_run_id()
     for stage in stages or list(STAGES):

@@ -18,8 +18,16 @@ from .normalise import OFFICIAL_PROVINCES
 from .profile import Profile
 
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
-RESULT_COLUMNS = ["suite", "check", "column", "gate", "success", "failed_count",
-                  "element_count", "examples"]  # fmt: skip
+RESULT_COLUMNS = [
+    "suite",
+    "check",
+    "column",
+    "gate",
+    "success",
+    "failed_count",
+    "element_count",
+    "examples",
+]
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -55,38 +63,44 @@ def check_contract(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 def organisation_view(orgs: pd.DataFrame) -> pd.DataFrame:
     """The columns the organisation suite checks; e-mail/phone validity as booleans, so that
     Data Docs never show personal data."""
-    return pd.DataFrame({
-        "source_record_id": orgs["source_record_id"],
-        "organisation_name": orgs["organisation_name"],
-        "province": orgs["province"],
-        "website": orgs["website"],
-        "emails_all_valid": orgs["invalid_emails"].map(len) == 0,
-        "phones_all_valid": orgs["invalid_phones"].map(len) == 0,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "source_record_id": orgs["source_record_id"],
+            "organisation_name": orgs["organisation_name"],
+            "province": orgs["province"],
+            "website": orgs["website"],
+            "emails_all_valid": orgs["invalid_emails"].map(len) == 0,
+            "phones_all_valid": orgs["invalid_phones"].map(len) == 0,
+        }
+    )
 
 
 def contact_view(contacts: pd.DataFrame) -> pd.DataFrame:
     """The columns the contact suite checks (no personal data)."""
     reachable = (contacts["emails"].map(len) > 0) | (contacts["phones"].map(len) > 0)
-    return pd.DataFrame({
-        "organisation_source_record_id": contacts["organisation_source_record_id"],
-        "identified": contacts["name"].notna() | contacts["role"].notna() | reachable,
-        "emails_all_valid": contacts["invalid_emails"].map(len) == 0,
-        "phones_all_valid": contacts["invalid_phones"].map(len) == 0,
-        "reachable": reachable,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "organisation_source_record_id": contacts["organisation_source_record_id"],
+            "identified": contacts["name"].notna() | contacts["role"].notna() | reachable,
+            "emails_all_valid": contacts["invalid_emails"].map(len) == 0,
+            "phones_all_valid": contacts["invalid_phones"].map(len) == 0,
+            "reachable": reachable,
+        }
+    )
 
 
 def ssot_view(orgs: pd.DataFrame) -> pd.DataFrame:
     """The columns the SSOT suite checks (no personal data)."""
-    return pd.DataFrame({
-        "organisation_id": orgs["organisation_id"],
-        "organisation_name": orgs["organisation_name"],
-        "province": orgs["province"],
-        "website": orgs["website"],
-        "data_quality_score": orgs["data_quality_score"],
-        "has_email_or_phone": orgs["primary_email"].notna() | orgs["primary_phone"].notna(),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "organisation_id": orgs["organisation_id"],
+            "organisation_name": orgs["organisation_name"],
+            "province": orgs["province"],
+            "website": orgs["website"],
+            "data_quality_score": orgs["data_quality_score"],
+            "has_email_or_phone": orgs["primary_email"].notna() | orgs["primary_phone"].notna(),
+        }
+    )
 
 
 def load_suite(name: str, profile: Profile, contracts_dir: Path = CONTRACTS_DIR) -> dict:
@@ -151,9 +165,18 @@ def run_suites(checks: list[tuple[pd.DataFrame, dict]], gx_dir: Path | None = No
             for res in result.results:
                 cfg, detail = res.expectation_config, res.result or {}
                 examples = [str(v) for v in detail.get("partial_unexpected_list", [])[:3]]
-                rows.append((name, cfg.type, cfg.kwargs.get("column"), cfg.meta.get("gate", "error"),
-                             bool(res.success), int(detail.get("unexpected_count") or 0),
-                             int(detail.get("element_count") or len(frame)), examples))  # fmt: skip
+                rows.append(
+                    (
+                        name,
+                        cfg.type,
+                        cfg.kwargs.get("column"),
+                        cfg.meta.get("gate", "error"),
+                        bool(res.success),
+                        int(detail.get("unexpected_count") or 0),
+                        int(detail.get("element_count") or len(frame)),
+                        examples,
+                    )
+                )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -167,43 +190,61 @@ def gate(results: pd.DataFrame) -> None:
     failed = results[(~results["success"]) & (results["gate"] == "error")]
     if failed.empty:
         return
-    lines = [f"- {r.suite}: {r.check} on {r.column}: {r.failed_count} of {r.element_count} rows"
-             for r in failed.itertuples()]  # fmt: skip
+    lines = [
+        f"- {r.suite}: {r.check} on {r.column}: {r.failed_count} of {r.element_count} rows"
+        for r in failed.itertuples()
+    ]
     raise GateError(f"{len(failed)} blocking check(s) failed:\n" + "\n".join(lines))
 
 
-def validate_ingest(tables: dict[str, pd.DataFrame], profile: Profile,
-                    gx_dir: Path | None = None) -> pd.DataFrame:  # fmt: skip
+def validate_ingest(
+    tables: dict[str, pd.DataFrame], profile: Profile, gx_dir: Path | None = None
+) -> pd.DataFrame:
     """All checks of the ingest outputs: pandera contracts, then one GX suite per sheet kind."""
     suites = [
-        (organisation_view(tables["organisations"]), load_suite("canonical_organisations", profile)),
+        (
+            organisation_view(tables["organisations"]),
+            load_suite("canonical_organisations", profile),
+        ),
         (contact_view(tables["contacts"]), load_suite("canonical_contacts", profile)),
-        (tables["addresses"][["organisation_source_record_id", "address"]],
-         load_suite("canonical_addresses", profile)),
-    ]  # fmt: skip
-    return pd.concat([
-        check_contract(tables["organisations"], "canonical_organisations"),
-        check_contract(tables["contacts"], "canonical_contacts"),
-        check_contract(tables["quarantine"], "quarantine"),
-        run_suites(suites, gx_dir),
-    ], ignore_index=True)  # fmt: skip
+        (
+            tables["addresses"][["organisation_source_record_id", "address"]],
+            load_suite("canonical_addresses", profile),
+        ),
+    ]
+    return pd.concat(
+        [
+            check_contract(tables["organisations"], "canonical_organisations"),
+            check_contract(tables["contacts"], "canonical_contacts"),
+            check_contract(tables["quarantine"], "quarantine"),
+            run_suites(suites, gx_dir),
+        ],
+        ignore_index=True,
+    )
 
 
-def validate_ssot(tables: dict[str, pd.DataFrame], profile: Profile,
-                  gx_dir: Path | None = None) -> pd.DataFrame:  # fmt: skip
+def validate_ssot(
+    tables: dict[str, pd.DataFrame], profile: Profile, gx_dir: Path | None = None
+) -> pd.DataFrame:
     """pandera contracts of the published tables, and the SSOT expectation suite."""
     names = ("organisations", "contacts", "review_queue", "quarantine")
     suite = [(ssot_view(tables["organisations"]), load_suite("ssot_organisations", profile))]
-    return pd.concat([*(check_contract(tables[n], n) for n in names), run_suites(suite, gx_dir)],
-                     ignore_index=True)  # fmt: skip
+    return pd.concat(
+        [*(check_contract(tables[n], n) for n in names), run_suites(suite, gx_dir)],
+        ignore_index=True,
+    )
 
 
 SUITE_DATASETS = {
-    "canonical_organisations": "organisations.parquet", "canonical_contacts": "contacts.parquet",
-    "canonical_addresses": "addresses.parquet", "quarantine": "quarantine.parquet",
-    "ssot_organisations": "organisations.parquet", "organisations": "organisations.parquet",
-    "contacts": "contacts.parquet", "review_queue": "review_queue.parquet",
-}  # fmt: skip
+    "canonical_organisations": "organisations.parquet",
+    "canonical_contacts": "contacts.parquet",
+    "canonical_addresses": "addresses.parquet",
+    "quarantine": "quarantine.parquet",
+    "ssot_organisations": "organisations.parquet",
+    "organisations": "organisations.parquet",
+    "contacts": "contacts.parquet",
+    "review_queue": "review_queue.parquet",
+}
 """The Parquet file each suite or contract validates (for lineage facets)."""
 
 

@@ -96,16 +96,29 @@ CASES: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "csv renamed": (_csv_renamed, r"Cleaned\.xlsx: this is a text file.*rename a CSV to \.csv"),
     "binary junk": (_binary_junk, r"Cleaned\.xlsx: not a workbook"),
     "empty sheet": (_empty_sheet, r"Cleaned\.xlsx sheet 'Cleaned' is empty.*Fix"),
-    "missing sheet": (_missing_sheet, r"Cleaned\.xlsx: sheet 'Cleaned' not found \(sheets: \['Sheet1'\]\).*Fix"),
-    "missing column": (_missing_column, r"sheet 'Cleaned', header row 1: no column for 'organisation_name'.*closest headers found: 'Organisation Title'.*Fix"),
-    "missing link column": (_missing_link_column, r"Reachout Database\.xlsx sheet 'Contact Info', header row 1: no column for 'org_key'"),
-    "no matching workbook": (_no_matching_file, r"no workbook in .* matches profile 'aviation'.*Fix"),
-}  # fmt: skip
+    "missing sheet": (
+        _missing_sheet,
+        r"Cleaned\.xlsx: sheet 'Cleaned' not found \(sheets: \['Sheet1'\]\).*Fix",
+    ),
+    "missing column": (
+        _missing_column,
+        r"sheet 'Cleaned', header row 1: no column for 'organisation_name'.*closest headers found: 'Organisation Title'.*Fix",
+    ),
+    "missing link column": (
+        _missing_link_column,
+        r"Reachout Database\.xlsx sheet 'Contact Info', header row 1: no column for 'org_key'",
+    ),
+    "no matching workbook": (
+        _no_matching_file,
+        r"no workbook in .* matches profile 'aviation'.*Fix",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input_is_named_with_the_fix(case: str, sample_dir: Path, profile: Profile,
-                                         tmp_path: Path) -> None:  # fmt: skip
+def test_bad_input_is_named_with_the_fix(
+    case: str, sample_dir: Path, profile: Profile, tmp_path: Path
+) -> None:
     build, message = CASES[case]
     folder = tmp_path / "in"
     folder.mkdir()
@@ -119,8 +132,9 @@ def test_missing_input_folder(profile: Profile, tmp_path: Path) -> None:
         ingest(tmp_path / "nowhere", profile)
 
 
-def test_good_files_beside_a_broken_one_still_stop_the_run(sample_dir: Path, profile: Profile,
-                                                           tmp_path: Path) -> None:  # fmt: skip
+def test_good_files_beside_a_broken_one_still_stop_the_run(
+    sample_dir: Path, profile: Profile, tmp_path: Path
+) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(sample_dir / CONTACT_DB_FILE, folder)

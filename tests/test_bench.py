@@ -11,9 +11,14 @@ from hotpass_lib.runner import PROJECT_DIR
 
 
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
-                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=600,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     (result,) = tmp_path.glob("*-quick.json")
     data = json.loads(result.read_text())

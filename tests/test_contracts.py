@@ -22,9 +22,13 @@ def test_committed_exports_match_the_models() -> None:
 
 
 def test_cli_drift_check_passes_on_the_checkout() -> None:
-    done = subprocess.run([sys.executable, "-m", "hotpass_lib.cli", "contracts", "export",
-                           "--check"], cwd=PROJECT_DIR, capture_output=True, text=True,
-                          check=False)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "hotpass_lib.cli", "contracts", "export", "--check"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -62,20 +66,52 @@ def _primary_also_secondary(frame: pd.DataFrame) -> None:
 
 VIOLATIONS = {
     "duplicate organisation_id": (_duplicate_id, "organisation_id", "field_uniqueness"),
-    "malformed organisation_id": (_set("organisation_id", "ORG-1"), "organisation_id", "str_matches"),
+    "malformed organisation_id": (
+        _set("organisation_id", "ORG-1"),
+        "organisation_id",
+        "str_matches",
+    ),
     "empty name": (_set("organisation_name", ""), "organisation_name", "str_length"),
-    "slug with spaces": (_set("organisation_slug", "Aero Club"), "organisation_slug", "str_matches"),
+    "slug with spaces": (
+        _set("organisation_slug", "Aero Club"),
+        "organisation_slug",
+        "str_matches",
+    ),
     "unknown province": (_set("province", "Atlantis"), "province", "isin"),
     "three-letter country": (_set("country", "ZAF"), "country", "str_length"),
     "http website": (_set("website", "http://aero.co.za"), "website", "str_matches"),
-    "invalid primary e-mail": (_set("primary_email", "not-an-email"), "primary_email", "str_matches"),
+    "invalid primary e-mail": (
+        _set("primary_email", "not-an-email"),
+        "primary_email",
+        "str_matches",
+    ),
     "non-E.164 phone": (_set("primary_phone", "082 123 4567"), "primary_phone", "str_matches"),
-    "invalid secondary e-mail": (_set("secondary_emails", ["x@"]), "secondary_emails", "each_matches"),
-    "malformed source id": (_set("source_record_ids", ["row 7"]), "source_record_ids", "each_matches"),
-    "score above one": (_set("data_quality_score", 1.5), "data_quality_score", "less_than_or_equal_to"),
-    "unknown quality flag": (_set("data_quality_flags", "missing_vibes"), "data_quality_flags", "str_matches"),
-    "primary e-mail also secondary": (_primary_also_secondary, None, "primary e-mail is not also a secondary"),
-}  # fmt: skip
+    "invalid secondary e-mail": (
+        _set("secondary_emails", ["x@"]),
+        "secondary_emails",
+        "each_matches",
+    ),
+    "malformed source id": (
+        _set("source_record_ids", ["row 7"]),
+        "source_record_ids",
+        "each_matches",
+    ),
+    "score above one": (
+        _set("data_quality_score", 1.5),
+        "data_quality_score",
+        "less_than_or_equal_to",
+    ),
+    "unknown quality flag": (
+        _set("data_quality_flags", "missing_vibes"),
+        "data_quality_flags",
+        "str_matches",
+    ),
+    "primary e-mail also secondary": (
+        _primary_also_secondary,
+        None,
+        "primary e-mail is not also a secondary",
+    ),
+}
 
 
 def test_a_valid_frame_passes(ssot: pd.DataFrame) -> None:

@@ -27,9 +27,28 @@ def _copy_project(ws: Path) -> None:
     (ws / "params" / "pipeline.yaml").write_text(yaml.safe_dump(params))
 
 
+def _dvc(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [sys.executable, "-m", "dvc", *args],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
 def _pipeline(ws: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hotpass_lib.cli", "pipeline"], cwd=ws,
-                          capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "hotpass_lib.cli", "pipeline"],
+        cwd=ws,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
@@ -51,3 +70,19 @@ def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
     assert "Running stage" not in second.stdout
     assert len(list((tmp_path / "runs").glob("*/manifest.json"))) == 1
     assert (tmp_path / "dvc.lock").read_text() == lock
+
+    metrics = _dvc(tmp_path, "metrics", "show", "--json")
+    assert "organisations_out" in metrics.stdout
+    _dvc(tmp_path, "plots", "show", "-o", "plots")
+    page = (tmp_path / "plots" / "index.html").read_text()
+    assert "data_plots_quality_scores_csv" in page and "score_band" in page
+
+    # a temporary remote: push, lose the data and the cache, pull it back
+    _dvc(tmp_path, "remote", "add", "-d", "tmp", str(tmp_path / "remote"))
+    _dvc(tmp_path, "push")
+    refined = tmp_path / "data" / "refined" / "organisations.parquet"
+    digest = refined.read_bytes()
+    shutil.rmtree(tmp_path / "data" / "refined")
+    shutil.rmtree(tmp_path / ".dvc" / "cache")
+    _dvc(tmp_path, "pull")
+    assert refined.read_bytes() == digest

@@ -14,12 +14,20 @@ import xlsxwriter
 
 from hotpass_lib.samples import SACAA_FILE, write_samples
 
+from .test_lineage import validate_event
+
 pytestmark = pytest.mark.e2e
 
 
 def _hotpass(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hotpass_lib.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=900, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "hotpass_lib.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +47,14 @@ def _run_dir(ws: Path) -> Path:
 
 def test_outputs_are_written(workspace: Path) -> None:
     refined = workspace / "data" / "refined"
-    for name in ("organisations.parquet", "contacts.parquet", "quarantine.parquet",
-                 "review_queue.parquet", "organisations.csv", "organisations.xlsx"):  # fmt: skip
+    for name in (
+        "organisations.parquet",
+        "contacts.parquet",
+        "quarantine.parquet",
+        "review_queue.parquet",
+        "organisations.csv",
+        "organisations.xlsx",
+    ):
         assert (refined / name).is_file(), name
     orgs = pd.read_parquet(refined / "organisations.parquet")
     truth = pd.read_csv(workspace / "data" / "samples" / "ground_truth.csv")
@@ -70,6 +84,8 @@ def test_lineage_has_start_and_complete_per_stage(workspace: Path) -> None:
         for line in (_run_dir(workspace) / "lineage.jsonl").read_text().splitlines()
     ]
     assert len(events) == 8
+    for event in events:
+        validate_event(event)
     seen = {(e["job"]["name"], e["eventType"]) for e in events}
     for stage in ("ingest", "validate", "refine", "publish"):
         assert {(f"hotpass.{stage}", "START"), (f"hotpass.{stage}", "COMPLETE")} <= seen
@@ -87,8 +103,10 @@ def test_lineage_has_start_and_complete_per_stage(workspace: Path) -> None:
     )
     checked = {i["name"]: i.get("inputFacets", {}) for i in validate["inputs"]}
     facet = checked["data/interim/ingest/organisations.parquet"]["dataQualityAssertions"]
-    assert any(a["assertion"] == "expect_column_values_to_be_in_set" and a.get("column") == "province"
-               for a in facet["assertions"])  # fmt: skip
+    assert any(
+        a["assertion"] == "expect_column_values_to_be_in_set" and a.get("column") == "province"
+        for a in facet["assertions"]
+    )
 
 
 def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
@@ -109,13 +127,17 @@ def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
 
 
 def test_rendered_evidence_masks_personal_data(workspace: Path) -> None:
-    orgs = pd.read_parquet(workspace / "data" / "refined" / "organisations.parquet")
-    emails = orgs["primary_email"].dropna().tolist()
-    phones = orgs["primary_phone"].dropna().tolist()
-    html = "".join(p.read_text() for p in _run_dir(workspace).glob("*.html"))
+    refined = workspace / "data" / "refined"
+    contacts = pd.read_parquet(refined / "contacts.parquet")
+    emails = set(contacts["emails"].explode().dropna())
+    phones = set(contacts["phones"].explode().dropna())
+    pages = list(_run_dir(workspace).rglob("*.html"))  # notebooks and Data Docs
+    assert len(pages) > 4
+    html = "".join(p.read_text() for p in pages)
     assert "***@" in html
-    assert not any(e in html for e in emails)
-    assert not any(p in html for p in phones)
+    assert emails and not any(e in html for e in emails)
+    assert phones and not any(p in html for p in phones)
+    assert not any(p[3:] in html for p in phones)  # nor without the +27
 
 
 def test_a_failing_stage_stops_with_evidence(tmp_path: Path) -> None:
@@ -160,3 +182,26 @@ def test_invalid_emails_above_tolerance_stop_at_validate(tmp_path: Path) -> None
     assert (
         run_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     ).is_file()
+
+
+def test_evidence_verify_accepts_the_run_and_catches_tampering(workspace: Path) -> None:
+    run_dir = _run_dir(workspace)
+    ok = _hotpass("evidence", "verify", run_dir.name, cwd=workspace)
+    assert ok.returncode == 0, ok.stderr
+    listed = _hotpass("evidence", "list", cwd=workspace)
+    assert run_dir.name in listed.stdout
+    statement = json.loads((run_dir / "provenance.json").read_text())
+    assert statement["_type"] == "https://in-toto.io/Statement/v1"
+    assert any(s["name"] == "data/refined/organisations.csv" for s in statement["subject"])
+    for target in (
+        workspace / "data" / "refined" / "organisations.csv",
+        run_dir / "04_publish.html",
+    ):
+        original = target.read_bytes()
+        target.write_bytes(original + b"\n")
+        bad = _hotpass("evidence", "verify", str(run_dir), cwd=workspace)
+        target.write_bytes(original)
+        assert bad.returncode == 1
+        assert f"modified: {target.name}" in bad.stderr.replace(f"{run_dir.name}/", "").replace(
+            "data/refined/", ""
+        )

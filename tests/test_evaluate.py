@@ -13,15 +13,24 @@ def test_perfect_clustering_scores_one() -> None:
     pred = pd.Series([1, 1, 2, 2], index=ids)
     truth = pd.Series(["x", "x", "y", "y"], index=ids)
     assert pairwise_scores(pred, truth) | {} == pytest.approx(
-        {"precision": 1.0, "recall": 1.0, "f1": 1.0, "true_pairs": 2, "predicted_pairs": 2,
-         "records": 4})  # fmt: skip
+        {
+            "precision": 1.0,
+            "recall": 1.0,
+            "f1": 1.0,
+            "true_pairs": 2,
+            "predicted_pairs": 2,
+            "records": 4,
+        }
+    )
 
 
 def test_false_merge_lowers_precision_and_split_lowers_recall() -> None:
     ids = ["a", "b", "c", "d"]
-    merged = pairwise_scores(pd.Series([1, 1, 1, 1], index=ids),
-                             pd.Series(["x", "x", "y", "y"], index=ids))  # fmt: skip
+    merged = pairwise_scores(
+        pd.Series([1, 1, 1, 1], index=ids), pd.Series(["x", "x", "y", "y"], index=ids)
+    )
     assert merged["precision"] == pytest.approx(2 / 6) and merged["recall"] == 1.0
-    split = pairwise_scores(pd.Series([1, 2, 3, 4], index=ids),
-                            pd.Series(["x", "x", "y", "y"], index=ids))  # fmt: skip
+    split = pairwise_scores(
+        pd.Series([1, 2, 3, 4], index=ids), pd.Series(["x", "x", "y", "y"], index=ids)
+    )
     assert split["recall"] == 0.0 and split["precision"] == 1.0 and split["f1"] == 0.0

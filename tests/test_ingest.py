@@ -16,14 +16,24 @@ from hotpass_lib.samples import CONTACT_DB_FILE, SACAA_FILE
 
 
 def _buckets(result: IngestResult) -> pd.DataFrame:
-    merged = pd.concat([result.organisations["source_record_id"],
-                        result.contacts["source_record_id"],
-                        result.addresses["source_record_id"]]).drop_duplicates()  # fmt: skip
-    return pd.concat([
-        pd.DataFrame({"source_record_id": merged, "got": "merged"}),
-        pd.DataFrame({"source_record_id": result.quarantine["source_record_id"], "got": "quarantined"}),
-        pd.DataFrame({"source_record_id": result.skipped["source_record_id"], "got": "skipped"}),
-    ])  # fmt: skip
+    merged = pd.concat(
+        [
+            result.organisations["source_record_id"],
+            result.contacts["source_record_id"],
+            result.addresses["source_record_id"],
+        ]
+    ).drop_duplicates()
+    return pd.concat(
+        [
+            pd.DataFrame({"source_record_id": merged, "got": "merged"}),
+            pd.DataFrame(
+                {"source_record_id": result.quarantine["source_record_id"], "got": "quarantined"}
+            ),
+            pd.DataFrame(
+                {"source_record_id": result.skipped["source_record_id"], "got": "skipped"}
+            ),
+        ]
+    )
 
 
 def test_every_row_lands_in_exactly_one_bucket(ingested: IngestResult, truth: pd.DataFrame) -> None:
@@ -38,8 +48,15 @@ def test_accounting_adds_up(ingested: IngestResult) -> None:
     acc = ingested.accounting
     assert (acc["rows_read"] == acc["skipped_empty"] + acc["quarantined"] + acc["accepted"]).all()
     assert acc["skipped_empty"].sum() == len(ingested.skipped)
-    assert set(acc["sheet"]) == {"Cleaned", "Organisation", "Contact Info", "Company_Cat",
-                                 "Company_Contacts", "Company_Addresses", "10-10-25 Capture"}  # fmt: skip
+    assert set(acc["sheet"]) == {
+        "Cleaned",
+        "Organisation",
+        "Contact Info",
+        "Company_Cat",
+        "Company_Contacts",
+        "Company_Addresses",
+        "10-10-25 Capture",
+    }
 
 
 def test_skipped_sheets_are_listed_with_row_counts(ingested: IngestResult) -> None:
@@ -69,8 +86,17 @@ def test_values_are_normalised(ingested: IngestResult) -> None:
     emails = pd.concat([orgs["emails"], contacts["emails"]]).explode().dropna()
     assert (emails == emails.str.strip().str.lower()).all() and not emails.str.endswith(".").any()
     assert orgs["website"].dropna().str.match(r"^https://(?!www\.)[^?#]+[^/]$").all()
-    assert set(orgs["province"].dropna()) <= {"Eastern Cape", "Free State", "Gauteng",
-        "KwaZulu-Natal", "Limpopo", "Mpumalanga", "Northern Cape", "North West", "Western Cape"}  # fmt: skip
+    assert set(orgs["province"].dropna()) <= {
+        "Eastern Cape",
+        "Free State",
+        "Gauteng",
+        "KwaZulu-Natal",
+        "Limpopo",
+        "Mpumalanga",
+        "Northern Cape",
+        "North West",
+        "Western Cape",
+    }
 
 
 def test_missing_sheet_is_named_with_the_fix(

@@ -15,11 +15,23 @@ from hotpass_lib.profile import load_profile
 GENERIC = load_profile("generic")
 KNOWN = ["Company", "Email", "Phone", "Province", "Website", "Contact Person", "Notes"]
 cell = st.one_of(
-    st.just(""), st.just("   "), st.just("\u00a0"),
+    st.just(""),
+    st.just("   "),
+    st.just("\u00a0"),
     st.text(alphabet=st.characters(blacklist_categories=["Cs", "Cc"]), max_size=12),
-    st.sampled_from(["Aero Club (Pty) Ltd", "+27 82 372 3529", "a@b.co.za.", "KZN",
-                     "www.x.co.za/", "Jo Soap (Owner); -", "=1+1", "0"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "Aero Club (Pty) Ltd",
+            "+27 82 372 3529",
+            "a@b.co.za.",
+            "KZN",
+            "www.x.co.za/",
+            "Jo Soap (Owner); -",
+            "=1+1",
+            "0",
+        ]
+    ),
+)
 
 
 @st.composite
@@ -28,8 +40,11 @@ def messy_frames(draw: st.DrawFn) -> pd.DataFrame:
     duplicated columns, and random cells (blank rows included)."""
     columns = ["Company", *draw(st.lists(st.sampled_from(KNOWN[1:]), max_size=6))]
     columns += draw(st.lists(st.sampled_from(["Extra", "Misc", "Column 9"]), max_size=2))
-    rows = draw(st.lists(st.lists(cell, min_size=len(columns), max_size=len(columns)),
-                         min_size=1, max_size=25))  # fmt: skip
+    rows = draw(
+        st.lists(
+            st.lists(cell, min_size=len(columns), max_size=len(columns)), min_size=1, max_size=25
+        )
+    )
     return pd.DataFrame(rows, columns=columns)  # duplicate headers kept as written
 
 

@@ -16,12 +16,27 @@ text = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
 
 
 def test_phone_forms_become_e164() -> None:
-    raw = pd.Series(["+27741426576", "+27 82 372 3529", "27832269672", "27832269672.0",
-                     "\u00a0082 372 3529\u00a0", "+27821234567; 011 234 5678", "012 345", None])  # fmt: skip
+    raw = pd.Series(
+        [
+            "+27741426576",
+            "+27 82 372 3529",
+            "27832269672",
+            "27832269672.0",
+            "\u00a0082 372 3529\u00a0",
+            "+27821234567; 011 234 5678",
+            "012 345",
+            None,
+        ]
+    )
     out = norm.normalise_phones(raw)
-    assert out["phones"].tolist()[:6] == [["+27741426576"], ["+27823723529"], ["+27832269672"],
-                                          ["+27832269672"], ["+27823723529"],
-                                          ["+27821234567", "+27112345678"]]  # fmt: skip
+    assert out["phones"].tolist()[:6] == [
+        ["+27741426576"],
+        ["+27823723529"],
+        ["+27832269672"],
+        ["+27832269672"],
+        ["+27823723529"],
+        ["+27821234567", "+27112345678"],
+    ]
     assert out.loc[6, "invalid_phones"] == ["012 345"] and out.loc[6, "phones"] == []
     assert out.loc[7, "phones"] == [] and out.loc[7, "invalid_phones"] == []
     kinds = norm.phone_kind(pd.Series(["+27821234567", "+27112345678"]))
@@ -29,8 +44,15 @@ def test_phone_forms_become_e164() -> None:
 
 
 def test_email_quirks() -> None:
-    raw = pd.Series(["\u00a0Info@Example.co.za.\u00a0", "a@b.co.za; c@d.com",
-                     "https://www.facebook.com/aeroclub", "n/a", None])  # fmt: skip
+    raw = pd.Series(
+        [
+            "\u00a0Info@Example.co.za.\u00a0",
+            "a@b.co.za; c@d.com",
+            "https://www.facebook.com/aeroclub",
+            "n/a",
+            None,
+        ]
+    )
     out = norm.normalise_emails(raw)
     assert out["emails"].tolist() == [["info@example.co.za"], ["a@b.co.za", "c@d.com"], [], [], []]
     assert out.loc[2, "invalid_emails"] == ["https://www.facebook.com/aeroclub"]
@@ -38,11 +60,22 @@ def test_email_quirks() -> None:
 
 
 def test_websites_are_canonical_and_social_pages_recognised() -> None:
-    raw = pd.Series(["www.x.co.za", "HTTP://WWW.X.CO.ZA/About/?q=1#top", "x.co.za/",
-                     "https://www.facebook.com/aero", "not a site"])  # fmt: skip
+    raw = pd.Series(
+        [
+            "www.x.co.za",
+            "HTTP://WWW.X.CO.ZA/About/?q=1#top",
+            "x.co.za/",
+            "https://www.facebook.com/aero",
+            "not a site",
+        ]
+    )
     out = norm.normalise_websites(raw)
-    assert out["website"].tolist()[:4] == ["https://x.co.za", "https://x.co.za/about",
-                                           "https://x.co.za", "https://facebook.com/aero"]  # fmt: skip
+    assert out["website"].tolist()[:4] == [
+        "https://x.co.za",
+        "https://x.co.za/about",
+        "https://x.co.za",
+        "https://facebook.com/aero",
+    ]
     assert pd.isna(out.loc[4, "website"])
     assert out["website_is_social"].tolist() == [False, False, False, True, False]
 
@@ -51,25 +84,45 @@ def test_provinces() -> None:
     aliases = {"KwaZulu-Natal": ["KZN", "Kwa-Zulu Natal"]}
     raw = pd.Series(["Kwa-Zulu Natal", "KZN", "kwazulu-natal", "Unknown", "", "gauteng"])
     assert norm.normalise_provinces(raw, aliases).tolist() == [
-        "KwaZulu-Natal", "KwaZulu-Natal", "KwaZulu-Natal", pd.NA, pd.NA, "Gauteng"]  # fmt: skip
+        "KwaZulu-Natal",
+        "KwaZulu-Natal",
+        "KwaZulu-Natal",
+        pd.NA,
+        pd.NA,
+        "Gauteng",
+    ]
 
 
 def test_name_key_ignores_suffixes_trading_as_and_case() -> None:
-    names = pd.Series(["360 Aviation", "360 Aviation (pty) Ltd", "360-AVIATION CC",
-                       "X Holdings (t/a Y Air)", "X Holdings (trading as Y Air)"])  # fmt: skip
+    names = pd.Series(
+        [
+            "360 Aviation",
+            "360 Aviation (pty) Ltd",
+            "360-AVIATION CC",
+            "X Holdings (t/a Y Air)",
+            "X Holdings (trading as Y Air)",
+        ]
+    )
     keys = norm.name_key(names, SUFFIXES).tolist()
     assert keys[0] == keys[1] == keys[2] == "360 aviation"
     assert keys[3] == keys[4]
 
 
 def test_contact_people_cells() -> None:
-    raw = pd.Series(["Jo Smith (Owner); Sam Dube (Sales)",
-                     "Accountable Manager (Not Publicly Listed)", "Lee Ndlovu — Head of Training"])  # fmt: skip
+    raw = pd.Series(
+        [
+            "Jo Smith (Owner); Sam Dube (Sales)",
+            "Accountable Manager (Not Publicly Listed)",
+            "Lee Ndlovu — Head of Training",
+        ]
+    )
     out = norm.parse_contact_people(raw)
     assert out["name"].tolist() == ["Jo Smith", "Sam Dube", pd.NA, "Lee Ndlovu"]
     assert out["role"].tolist() == ["Owner", "Sales", "Accountable Manager", "Head of Training"]
-    names = norm.split_full_name(pd.Series(["Dorrien Andrews", "-", "Admin", "Kelly"]),
-                                 pd.Series([None, "-", None, "Armstrong"]))  # fmt: skip
+    names = norm.split_full_name(
+        pd.Series(["Dorrien Andrews", "-", "Admin", "Kelly"]),
+        pd.Series([None, "-", None, "Armstrong"]),
+    )
     assert names["name"].tolist() == ["Dorrien Andrews", pd.NA, pd.NA, "Kelly Armstrong"]
     assert names["is_mailbox"].tolist() == [False, True, True, False]
 
@@ -77,7 +130,11 @@ def test_contact_people_cells() -> None:
 def test_dates() -> None:
     out = norm.normalise_dates(pd.Series(["2025-03-04", "04/03/2025", "45000", "nonsense"]))
     assert [str(d.date()) if pd.notna(d) else None for d in out] == [
-        "2025-03-04", "2025-03-04", "2023-03-15", None]  # fmt: skip
+        "2025-03-04",
+        "2025-03-04",
+        "2023-03-15",
+        None,
+    ]
 
 
 @settings(max_examples=150, deadline=None)

@@ -21,10 +21,24 @@ def test_notebooks_validate_with_nbval(tmp_path: Path) -> None:
     shutil.copytree(NOTEBOOKS_DIR, tmp_path / "notebooks", ignore=shutil.ignore_patterns(".*"))
     write_samples(tmp_path / "data" / "samples", n_orgs=40, seed=5)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-kernel-name", "hotpass",
-         "-p", "no:cacheprovider", "-q", "notebooks"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "--nbval-kernel-name",
+            "hotpass",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "notebooks",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "failed" not in done.stdout.splitlines()[-1]
     assert (tmp_path / "data" / "refined" / "organisations.parquet").is_file()

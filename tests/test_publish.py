@@ -16,8 +16,12 @@ from hotpass_lib.store import load_table
 
 def _publish(ingested: IngestResult, out: Path) -> list[Path]:
     r = refine(ingested.organisations, ingested.contacts, ingested.addresses, "ZA")
-    tables = {"organisations": r.organisations, "contacts": r.contacts,
-              "review_queue": r.review_queue, "quarantine": ingested.quarantine}  # fmt: skip
+    tables = {
+        "organisations": r.organisations,
+        "contacts": r.contacts,
+        "review_queue": r.review_queue,
+        "quarantine": ingested.quarantine,
+    }
     return publish(tables, r.conflicts, out)
 
 
@@ -35,16 +39,38 @@ def test_same_inputs_give_byte_identical_parquet_and_csv(
 
 def test_outputs_follow_the_contract(ingested: IngestResult, tmp_path: Path) -> None:
     files = {p.name for p in _publish(ingested, tmp_path / "out")}
-    assert {"organisations.parquet", "contacts.parquet", "quarantine.parquet",
-            "review_queue.parquet", "organisations.csv", "organisations.xlsx"} <= files  # fmt: skip
+    assert {
+        "organisations.parquet",
+        "contacts.parquet",
+        "quarantine.parquet",
+        "review_queue.parquet",
+        "organisations.csv",
+        "organisations.xlsx",
+    } <= files
     orgs = load_table(tmp_path / "out" / "organisations.parquet")
     assert isinstance(orgs.loc[0, "source_record_ids"], list)
-    for column in ("organisation_id", "organisation_name", "organisation_slug", "province",
-                   "country", "website", "category", "organisation_type", "status",
-                   "primary_contact_name", "primary_contact_role", "primary_email",
-                   "primary_phone", "secondary_emails", "secondary_phones", "source_datasets",
-                   "source_record_ids", "selection_provenance", "data_quality_score",
-                   "data_quality_flags"):  # fmt: skip
+    for column in (
+        "organisation_id",
+        "organisation_name",
+        "organisation_slug",
+        "province",
+        "country",
+        "website",
+        "category",
+        "organisation_type",
+        "status",
+        "primary_contact_name",
+        "primary_contact_role",
+        "primary_email",
+        "primary_phone",
+        "secondary_emails",
+        "secondary_phones",
+        "source_datasets",
+        "source_record_ids",
+        "selection_provenance",
+        "data_quality_score",
+        "data_quality_flags",
+    ):
         assert column in orgs.columns, column
     book = openpyxl.load_workbook(tmp_path / "out" / "organisations.xlsx")
     assert book.sheetnames == ["Data", "Summary", "Quality"]
@@ -53,5 +79,39 @@ def test_outputs_follow_the_contract(ingested: IngestResult, tmp_path: Path) -> 
 
 def test_formula_like_cells_are_neutralised() -> None:
     values = pd.Series(['=HYPERLINK("x")', "+27 82", "-1", "@SUM(A1)", "\tx", "Aero Club", None])
-    assert neutralise(values).tolist() == ["'=HYPERLINK(\"x\")", "'+27 82", "'-1", "'@SUM(A1)",
-                                           "'\tx", "Aero Club", pd.NA]  # fmt: skip
+    assert neutralise(values).tolist() == [
+        '\'=HYPERLINK("x")',
+        "'+27 82",
+        "'-1",
+        "'@SUM(A1)",
+        "'\tx",
+        "Aero Club",
+        pd.NA,
+    ]
+
+
+def test_formula_in_an_input_cell_comes_out_neutralised(tmp_path: Path) -> None:
+    from hotpass_lib.ingest import ingest
+    from hotpass_lib.profile import load_profile
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    crafted = '=HYPERLINK("http://evil.example","Click me")'
+    pd.DataFrame(
+        {"Company": [crafted, "Aero Club"], "Email": ["a@aero.co.za", "b@aero.co.za"]}
+    ).to_csv(folder / "orgs.csv", index=False)
+    result = ingest(folder, load_profile("generic"))
+    r = refine(result.organisations, result.contacts, result.addresses, "ZA")
+    tables = {
+        "organisations": r.organisations,
+        "contacts": r.contacts,
+        "review_queue": r.review_queue,
+        "quarantine": result.quarantine,
+    }
+    publish(tables, r.conflicts, tmp_path / "out")
+    csv = pd.read_csv(tmp_path / "out" / "organisations.csv", dtype=str)
+    assert "'" + crafted in set(csv["organisation_name"])
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "organisations.xlsx")["Data"]
+    names = {c.value for c in sheet["B"]}
+    assert "'" + crafted in names
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)  # no formulas

@@ -39,9 +39,13 @@ def test_every_accepted_row_is_in_one_record(ingested: IngestResult) -> None:
 
 def test_ids_do_not_depend_on_row_order(ingested: IngestResult) -> None:
     first = _refined(ingested).organisations
-    shuffled = IngestResult(**{**ingested.__dict__,
-                               "organisations": ingested.organisations.sample(frac=1, random_state=1),
-                               "contacts": ingested.contacts.sample(frac=1, random_state=2)})  # fmt: skip
+    shuffled = IngestResult(
+        **{
+            **ingested.__dict__,
+            "organisations": ingested.organisations.sample(frac=1, random_state=1),
+            "contacts": ingested.contacts.sample(frac=1, random_state=2),
+        }
+    )
     second = _refined(shuffled).organisations
     pd.testing.assert_frame_equal(first, second)
 
@@ -67,17 +71,50 @@ def test_primary_contact_and_secondaries_do_not_overlap(ingested: IngestResult) 
 
 
 def test_similar_names_are_queued_not_merged() -> None:
-    base = {"source": "s", "priority": 1, "file": "f.xlsx", "sheet": "S", "alt_name": pd.NA,
-            "alt_name_key": pd.NA, "org_key": pd.NA, "province": pd.NA, "status": pd.NA,
-            "category": pd.NA, "organisation_type": pd.NA, "website": pd.NA, "address": pd.NA,
-            "notes": pd.NA, "contact_person": pd.NA, "website_is_social": False, "emails": [[]] * 2,
-            "invalid_emails": [[]] * 2, "phones": [[]] * 2, "invalid_phones": [[]] * 2,
-            "last_contact_date": pd.NaT}  # fmt: skip
-    orgs = pd.DataFrame({**base, "source_record_id": ["f.xlsx#S!2", "f.xlsx#S!3"],
-                         "organisation_name": ["Aeronav Academy", "Aeronav Academy Lanseria"],
-                         "name_key": ["aeronav academy", "aeronav academy lanseria"]})  # fmt: skip
-    empty = pd.DataFrame(columns=["source_record_id", "organisation_source_record_id", "source",
-                                  "priority", "name", "role", "is_mailbox", "emails", "phones"])  # fmt: skip
+    base = {
+        "source": "s",
+        "priority": 1,
+        "file": "f.xlsx",
+        "sheet": "S",
+        "alt_name": pd.NA,
+        "alt_name_key": pd.NA,
+        "org_key": pd.NA,
+        "province": pd.NA,
+        "status": pd.NA,
+        "category": pd.NA,
+        "organisation_type": pd.NA,
+        "website": pd.NA,
+        "address": pd.NA,
+        "notes": pd.NA,
+        "contact_person": pd.NA,
+        "website_is_social": False,
+        "emails": [[]] * 2,
+        "invalid_emails": [[]] * 2,
+        "phones": [[]] * 2,
+        "invalid_phones": [[]] * 2,
+        "last_contact_date": pd.NaT,
+    }
+    orgs = pd.DataFrame(
+        {
+            **base,
+            "source_record_id": ["f.xlsx#S!2", "f.xlsx#S!3"],
+            "organisation_name": ["Aeronav Academy", "Aeronav Academy Lanseria"],
+            "name_key": ["aeronav academy", "aeronav academy lanseria"],
+        }
+    )
+    empty = pd.DataFrame(
+        columns=[
+            "source_record_id",
+            "organisation_source_record_id",
+            "source",
+            "priority",
+            "name",
+            "role",
+            "is_mailbox",
+            "emails",
+            "phones",
+        ]
+    )
     addresses = pd.DataFrame(
         columns=["source_record_id", "organisation_source_record_id", "address"]
     )
@@ -85,7 +122,9 @@ def test_similar_names_are_queued_not_merged() -> None:
     assert len(result.organisations) == 2
     assert len(result.review_queue) == 1
     assert set(result.review_queue.iloc[0][["left_name", "right_name"]]) == {
-        "Aeronav Academy", "Aeronav Academy Lanseria"}  # fmt: skip
+        "Aeronav Academy",
+        "Aeronav Academy Lanseria",
+    }
 
 
 def test_empty_review_queue_still_meets_its_contract(ingested: IngestResult) -> None:

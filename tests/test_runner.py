@@ -49,7 +49,8 @@ def test_settings_resolve_paths_against_the_workspace(tmp_path: Path) -> None:
 def test_runs_index_lists_newest_first(tmp_path: Path) -> None:
     for run_id in ("20260101T000000Z-aaaaaa", "20260102T000000Z-bbbbbb"):
         (tmp_path / run_id).mkdir()
-        (tmp_path / run_id / "manifest.json").write_text(json.dumps(
-            {"run_id": run_id, "status": "completed", "stages": {}}))  # fmt: skip
+        (tmp_path / run_id / "manifest.json").write_text(
+            json.dumps({"run_id": run_id, "status": "completed", "stages": {}})
+        )
     page = runner.write_runs_index(tmp_path).read_text()
     assert page.index("20260102") < page.index("20260101")

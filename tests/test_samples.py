@@ -26,9 +26,15 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
 def test_workbooks_have_the_real_sheets_and_headers(sample_dir: Path) -> None:
     sacaa = Workbook(sample_dir / SACAA_FILE)
     assert sacaa.sheet_names == ["Cleaned", "Issues", "Lists"]
-    assert sacaa.rows("Cleaned")[0] == ["Name of Organisation", "Province", "Status",
-                                        "Website URL", "Contact Person", "Contact Number",
-                                        "Contact Email Address"]  # fmt: skip
+    assert sacaa.rows("Cleaned")[0] == [
+        "Name of Organisation",
+        "Province",
+        "Status",
+        "Website URL",
+        "Contact Person",
+        "Contact Number",
+        "Contact Email Address",
+    ]
     reach = Workbook(sample_dir / REACHOUT_FILE)
     assert reach.sheet_names == ["Organisation", "Contact Info", "Sheet1"]
     db = Workbook(sample_dir / CONTACT_DB_FILE)

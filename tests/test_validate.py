@@ -19,8 +19,9 @@ from hotpass_lib.validate import (
 )
 
 
-def test_clean_sample_passes_every_blocking_check(ingested: IngestResult, profile: Profile,
-                                                   tmp_path: Path) -> None:  # fmt: skip
+def test_clean_sample_passes_every_blocking_check(
+    ingested: IngestResult, profile: Profile, tmp_path: Path
+) -> None:
     results = validate_ingest(ingested.tables(), profile, gx_dir=tmp_path / "gx")
     assert headline(results)["blocking_failures"] == 0
     gate(results)
@@ -54,8 +55,19 @@ def test_contract_failures_name_column_and_check(ingested: IngestResult) -> None
 
 
 def test_warn_gate_is_recorded_but_does_not_stop() -> None:
-    results = pd.DataFrame([{"suite": "s", "check": "c", "column": "x", "gate": "warn",
-                             "success": False, "failed_count": 3, "element_count": 9,
-                             "examples": []}])  # fmt: skip
+    results = pd.DataFrame(
+        [
+            {
+                "suite": "s",
+                "check": "c",
+                "column": "x",
+                "gate": "warn",
+                "success": False,
+                "failed_count": 3,
+                "element_count": 9,
+                "examples": [],
+            }
+        ]
+    )
     gate(results)
     assert headline(results)["warnings"] == 1
