@@ -1,11 +1,13 @@
 """The ``hotpass`` command.
 
-Exit codes: 0 success; 1 a stage failed (see its HTML in the run folder); 2 bad input or
-usage (the message names what to fix).
+Exit codes: 0 success; 1 a stage or check failed (the message points at the evidence or
+the fix); 2 bad input, configuration or usage (the message names what to fix); 130
+interrupted (nothing partial is left).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,7 +16,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from . import runner
 from .profile import ProfileError
@@ -25,16 +30,362 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
-ParamsOption = Annotated[
-    Path | None, typer.Option(help="params file (default: params/pipeline.yaml)")
-]
-
-
 contracts_app = typer.Typer(
     help="Data contracts: JSON Schema and reference exports.", no_args_is_help=True
 )
+evidence_app = typer.Typer(
+    help="Run evidence: list runs, open one, verify its hashes.", no_args_is_help=True
+)
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(evidence_app, name="evidence")
+console = Console(stderr=True)
+STATE = {"debug": False}
+
+ParamsOption = Annotated[
+    Path | None, typer.Option(help="params file (default: params/pipeline.yaml)")
+]
+RunArgument = Annotated[
+    str, typer.Argument(help="a run id (see `hotpass evidence list`) or its folder")
+]
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="show Python tracebacks")] = False,
+) -> None:
+    """Hotpass: refine messy workbooks into one governed SSOT."""
+    STATE["debug"] = debug
+
+
+def _settings(params: Path | None, **overrides: object) -> runner.Settings:
+    return runner.Settings.load(Path.cwd(), params, **overrides)
+
+
+# --- set-up -----------------------------------------------------------------------------
+
+WORKBOOKS = {".xlsx", ".xlsm", ".csv"}
+DVC_TEMPLATE = """\
+# Hotpass pipeline for this workspace: `dvc repro` runs the stages that changed.
+stages:
+{stages}"""
+DVC_STAGE = """\
+  {name}:
+    cmd: hotpass stage {name}
+    deps:
+{deps}
+    params:
+      - params/pipeline.yaml:
+          - profile
+    outs:
+      - {out}
+    metrics:
+      - data/metrics/{name}.json:
+          cache: false
+"""
+
+
+def _workspace_dvc(input_dir: str, workbooks: list[str]) -> str:
+    """A dvc.yaml for a workspace; workbooks beside it are listed one by one (depending
+    on the workspace folder itself would include the pipeline's own outputs)."""
+    inputs = workbooks if input_dir == "." else [input_dir]
+    io = {
+        "ingest": ([*inputs, "params/profiles"], "data/interim/ingest"),
+        "validate": (["data/interim/ingest", "params/profiles"], "data/interim/validate"),
+        "refine": (
+            ["data/interim/ingest", "data/interim/validate", "params/profiles"],
+            "data/interim/refine",
+        ),
+        "publish": (
+            ["data/interim/refine", "data/interim/ingest", "params/profiles"],
+            "data/refined",
+        ),
+    }
+    stages = "".join(
+        DVC_STAGE.format(name=name, out=out, deps="\n".join(f"      - {d}" for d in deps))
+        for name, (deps, out) in io.items()
+    )
+    return DVC_TEMPLATE.format(stages=stages)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="workspace to create")] = Path("."),
+    input_dir: Annotated[Path, typer.Option(help="folder of your workbooks")] = Path("."),
+    profile: Annotated[
+        str | None, typer.Option(help="a bundled profile; default: draft one")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
+) -> None:
+    """Scaffold a workspace for your workbooks; draft a profile from them if none is given."""
+    from .draft import draft_profile
+    from .profile import PROFILES_DIR
+
+    directory = directory.resolve()
+    inputs = (directory / input_dir).resolve() if not input_dir.is_absolute() else input_dir
+    if not inputs.is_dir():
+        raise UserError(f"input folder {inputs} does not exist. Fix: pass --input-dir.")
+    name = profile or "draft"
+    targets = [
+        directory / "params" / "pipeline.yaml",
+        directory / "params" / "profiles" / f"{name}.yaml",
+        directory / "dvc.yaml",
+    ]
+    existing = [t for t in targets if t.exists()]
+    if existing and not force:
+        raise UserError(
+            f"{', '.join(str(t) for t in existing)} already exist. Fix: pass --force "
+            "to overwrite, or init another directory."
+        )
+    if profile:
+        if not (PROFILES_DIR / f"{profile}.yaml").is_file():
+            raise UserError(
+                f"no bundled profile {profile!r}; bundled: "
+                f"{sorted(p.stem for p in PROFILES_DIR.glob('*.yaml'))}"
+            )
+        text = (PROFILES_DIR / f"{profile}.yaml").read_text(encoding="utf-8")
+        drafts = []
+    else:
+        text, drafts = draft_profile(inputs, name)
+    try:
+        rel_input = os.path.relpath(inputs, directory)
+    except ValueError:
+        rel_input = str(inputs)
+    params = yaml.safe_load((runner.PROJECT_DIR / "params" / "pipeline.yaml").read_text())
+    params.update(profile=name, input_dir=rel_input)
+    for folder in ("params/profiles", "data/interim", "data/refined", "data/metrics", "runs"):
+        (directory / folder).mkdir(parents=True, exist_ok=True)
+    targets[0].write_text(
+        "# Hotpass pipeline parameters for this workspace.\n"
+        + yaml.safe_dump(params, sort_keys=False),
+        encoding="utf-8",
+    )
+    targets[1].write_text(text, encoding="utf-8")
+    workbooks = sorted(p.name for p in inputs.iterdir() if p.suffix.lower() in WORKBOOKS)
+    targets[2].write_text(_workspace_dvc(rel_input, workbooks), encoding="utf-8")
+    if not any((p / ".dvc").is_dir() for p in (directory, *directory.parents)):
+        in_git = (
+            subprocess.run(
+                ["git", "rev-parse"], cwd=directory, capture_output=True, check=False
+            ).returncode
+            == 0
+        )
+        subprocess.run(
+            [sys.executable, "-m", "dvc", "init", "-q", *([] if in_git else ["--no-scm"])],
+            cwd=directory,
+            check=True,
+            env={**os.environ, **runner.OFFLINE_ENV},
+        )
+    console.print(f"[bold]Workspace ready[/bold] in {directory}")
+    if drafts:
+        table = Table("workbook", "sheet", "kind", "mapped fields")
+        for d in drafts:
+            table.add_row(
+                d.file,
+                d.sheet,
+                d.kind or f"not read ({d.reason})",
+                ", ".join(sorted(d.columns)) if d.kind else "",
+            )
+        Console(stderr=True).print(table)
+        console.print(f"Drafted profile: {targets[1]} (check the mappings and priorities).")
+    console.print("Next: `hotpass doctor`, then `hotpass run`.")
+
+
+@app.command()
+def doctor(
+    params: ParamsOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Check that this workspace can run, and say how to fix what cannot."""
+    from .doctor import diagnose
+
+    checks = diagnose(_settings(params))
+    if as_json:
+        print(json.dumps([c.as_dict() for c in checks], indent=2))
+    else:
+        table = Table("", "check", "found", "fix")
+        for c in checks:
+            table.add_row(
+                "[green]ok[/green]" if c.ok else "[red]FAIL[/red]", c.name, c.detail, c.fix
+            )
+        Console().print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+# --- running ----------------------------------------------------------------------------
+
+
+def _preflight(settings: runner.Settings) -> None:
+    """Fail fast, before starting a kernel, on what a person can fix."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from .profile import load_profile
+
+    if not settings.input_dir.is_dir():
+        raise UserError(
+            f"input folder {settings.input_dir} does not exist. "
+            "Fix: pass --input-dir with a folder of workbooks."
+        )
+    profile = load_profile(settings.profile)
+    if not any(p for s in profile.sources for g in s.patterns for p in settings.input_dir.glob(g)):
+        raise UserError(
+            f"no workbook in {settings.input_dir} matches profile {profile.name!r} "
+            f"(patterns: {[s.files for s in profile.sources]}). "
+            "Fix: check --input-dir and --profile, or draft one with `hotpass init`."
+        )
+    try:
+        KernelSpecManager().get_kernel_spec(settings.kernel)
+    except NoSuchKernel:
+        raise UserError(
+            f"Jupyter kernel {settings.kernel!r} is not registered. "
+            "Fix: run `hotpass doctor` (or `make setup`)."
+        ) from None
+
+
+def _interrupted() -> typer.Exit:
+    """Say what Ctrl-C left behind (nothing partial) and how to go on; exit code 130."""
+    console.print(
+        "[yellow]interrupted:[/yellow] outputs are renamed into place only when "
+        "complete, so nothing partial was left. Run the same command again to resume."
+    )
+    return typer.Exit(130)
+
+
+def _summary(settings: runner.Settings, run_id: str) -> None:
+    from .evidence import list_runs
+
+    run = next((r for r in list_runs(settings.runs_dir) if r["run_id"] == run_id), None)
+    if run and run["organisations_out"] is not None:
+        console.print(
+            f"[bold]{run['rows_read']:,}[/bold] rows read → "
+            f"[bold]{run['organisations_out']:,}[/bold] organisations; "
+            f"{run['rows_quarantined']} quarantined; {run['review_pairs']} queued for review"
+        )
+    console.print(f"[bold]SSOT:[/bold]      {settings.refined_dir}")
+    console.print(
+        f"[bold]Evidence:[/bold]  {settings.runs_dir / run_id}  (open {settings.runs_dir / 'index.html'})"
+    )
+    console.print(f"[bold]MLflow:[/bold]    mlflow ui --backend-store-uri {settings.tracking_uri}")
+
+
+@app.command()
+def run(
+    input_dir: Annotated[Path | None, typer.Option(help="folder of workbooks")] = None,
+    profile: Annotated[str | None, typer.Option(help="profile name or YAML path")] = None,
+    params: ParamsOption = None,
+    stage: Annotated[str | None, typer.Option(help=f"run one stage: {list(runner.STAGES)}")] = None,
+) -> None:
+    """Run the pipeline (the runner `dvc repro` uses) on a folder of workbooks, here."""
+    settings = _settings(
+        params, profile=profile, input_dir=str(input_dir.resolve()) if input_dir else None
+    )
+    if input_dir is None and not settings.input_dir.exists() and settings.profile == "aviation":
+        from .samples import write_samples
+
+        cfg = settings.params.get("samples", {})
+        write_samples(settings.input_dir, cfg.get("n_orgs", 560), cfg.get("seed", 42))
+        console.print(f"no input folder: wrote the bundled samples to {settings.input_dir}")
+    if stage is not None and stage not in runner.STAGES:
+        raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(runner.STAGES)}.")
+    _preflight(settings)
+    stages = [stage] if stage else list(runner.STAGES)
+    run_id = runner.new_run_id()
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cells"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        tasks = {s: bar.add_task(s, total=None, start=False) for s in stages}
+
+        def report(name: str, done: int, total: int) -> None:
+            bar.start_task(tasks[name])
+            bar.update(tasks[name], completed=done, total=total)
+
+        for name in stages:
+            try:
+                record = runner.run_stage(name, settings, run_id, report)
+            except runner.StageFailed as exc:
+                bar.stop()
+                console.print(f"[red]{exc}[/red]")
+                raise typer.Exit(1) from None
+            except KeyboardInterrupt:
+                bar.stop()
+                raise _interrupted() from None
+            total = bar.tasks[tasks[name]].total or 1
+            bar.update(
+                tasks[name],
+                completed=total,
+                total=total,
+                description=f"{name} ✓ {record['duration_s']:.0f}s",
+            )
+    _summary(settings, run_id)
+
+
+@app.command()
+def stage(
+    name: Annotated[str, typer.Argument(help=f"one of {list(runner.STAGES)}")],
+    params: ParamsOption = None,
+) -> None:
+    """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
+    try:
+        record = runner.run_stage(name, _settings(params))
+    except runner.StageFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise _interrupted() from None
+    console.print(f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {record['html']}")
+
+
+@app.command()
+def pipeline() -> None:
+    """Run `dvc repro` (the stages that changed) under one run id, then say where things are."""
+    settings = _settings(None)
+    run_id = runner.new_run_id()
+    env = {
+        **os.environ,
+        **runner.OFFLINE_ENV,
+        "HOTPASS_RUN_ID": run_id,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    dvc = shutil.which("dvc", path=env["PATH"]) or "dvc"
+    code = subprocess.call([dvc, "repro"], env=env, cwd=settings.root)
+    if code:
+        raise typer.Exit(code)
+    if not (settings.runs_dir / run_id).exists():
+        runs = sorted(p.parent.name for p in settings.runs_dir.glob("*/manifest.json"))
+        console.print("Nothing changed: dvc ran no stage; the latest run's evidence stands.")
+        run_id = runs[-1] if runs else run_id
+    _summary(settings, run_id)
+
+
+@app.command()
+def samples(
+    out_dir: Annotated[Path, typer.Argument(help="folder for the workbooks")] = Path(
+        "data/samples"
+    ),
+    n_orgs: Annotated[int | None, typer.Option(help="real organisations (default: params)")] = None,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: params)")] = None,
+    params: ParamsOption = None,
+) -> None:
+    """Write the three synthetic sample workbooks and their ground truth."""
+    from .samples import write_samples
+
+    cfg = _settings(params).params.get("samples", {})
+    result = write_samples(out_dir, n_orgs or cfg.get("n_orgs", 560), seed or cfg.get("seed", 42))
+    console.print(
+        f"wrote {len(result.files)} workbooks and {result.ground_truth.name} to {out_dir}"
+    )
+
+
+# --- contracts and evidence -------------------------------------------------------------
 
 
 @contracts_app.command("export")
@@ -58,30 +409,35 @@ def contracts_export(
         console.print(f"wrote {path}")
 
 
-evidence_app = typer.Typer(
-    help="Run evidence: list runs, open one, verify its hashes.", no_args_is_help=True
-)
-app.add_typer(evidence_app, name="evidence")
-RunArgument = Annotated[
-    str, typer.Argument(help="a run id (see `hotpass evidence list`) or its folder")
-]
-
-
 @evidence_app.command("list")
 def evidence_list(params: ParamsOption = None) -> None:
     """List runs, newest first, with their headline numbers."""
-    from rich.table import Table
-
     from .evidence import list_runs
 
     runs = list_runs(_settings(params).runs_dir)
+    if not sys.stdout.isatty():  # for pipes and scripts: one tab-separated line per run
+        for r in runs:
+            print(
+                "\t".join(
+                    str(r[k] if r[k] is not None else "")
+                    for k in (
+                        "run_id",
+                        "status",
+                        "rows_read",
+                        "organisations_out",
+                        "rows_quarantined",
+                        "review_pairs",
+                    )
+                )
+            )
+        return
     table = Table("run", "status", "rows read", "organisations", "quarantined", "review pairs")
-    for run in runs:
+    for r in runs:
         table.add_row(
-            run["run_id"],
-            run["status"],
+            r["run_id"],
+            r["status"],
             *(
-                str(run[k] if run[k] is not None else "")
+                str(r[k] if r[k] is not None else "")
                 for k in ("rows_read", "organisations_out", "rows_quarantined", "review_pairs")
             ),
         )
@@ -90,7 +446,7 @@ def evidence_list(params: ParamsOption = None) -> None:
 
 @evidence_app.command("open")
 def evidence_open(run: RunArgument, params: ParamsOption = None) -> None:
-    """Print the path of a run's HTML evidence (and open it in a browser where one exists)."""
+    """Print the paths of a run's HTML evidence (and open it in a browser where one exists)."""
     import webbrowser
 
     from .evidence import resolve_run
@@ -118,111 +474,28 @@ def evidence_verify(run: RunArgument, params: ParamsOption = None) -> None:
     console.print(f"run {folder.name}: every recorded file matches its sha256")
 
 
-def _settings(params: Path | None, **overrides: object) -> runner.Settings:
-    return runner.Settings.load(Path.cwd(), params, **overrides)
-
-
-@app.command()
-def samples(
-    out_dir: Annotated[Path, typer.Argument(help="folder for the workbooks")] = Path(
-        "data/samples"
-    ),
-    n_orgs: Annotated[int | None, typer.Option(help="real organisations (default: params)")] = None,
-    seed: Annotated[int | None, typer.Option(help="random seed (default: params)")] = None,
-    params: ParamsOption = None,
-) -> None:
-    """Write the three synthetic sample workbooks and their ground truth."""
-    from .samples import write_samples
-
-    cfg = _settings(params).params.get("samples", {})
-    result = write_samples(out_dir, n_orgs or cfg.get("n_orgs", 560), seed or cfg.get("seed", 42))
-    console.print(
-        f"wrote {len(result.files)} workbooks and {result.ground_truth.name} to {out_dir}"
-    )
-
-
-@app.command()
-def stage(
-    name: Annotated[str, typer.Argument(help=f"one of {list(runner.STAGES)}")],
-    params: ParamsOption = None,
-) -> None:
-    """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
-    settings = _settings(params)
-    try:
-        record = runner.run_stage(name, settings)
-    except runner.StageFailed as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    console.print(f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {record['html']}")
-
-
-@app.command()
-def run(
-    input_dir: Annotated[Path | None, typer.Option(help="folder of workbooks")] = None,
-    profile: Annotated[str | None, typer.Option(help="profile name or YAML path")] = None,
-    params: ParamsOption = None,
-) -> None:
-    """Run the four stages without DVC on a folder of workbooks, in the current directory."""
-    settings = _settings(
-        params, profile=profile, input_dir=str(input_dir.resolve()) if input_dir else None
-    )
-    if input_dir is None and not settings.input_dir.exists():
-        from .samples import write_samples
-
-        cfg = settings.params.get("samples", {})
-        write_samples(settings.input_dir, cfg.get("n_orgs", 560), cfg.get("seed", 42))
-        console.print(f"no input folder: wrote the bundled samples to {settings.input_dir}")
-    if not settings.input_dir.is_dir():
-        console.print(
-            f"[red]input folder {settings.input_dir} does not exist.[/red] "
-            "Fix: pass --input-dir with a folder of workbooks."
-        )
-        raise typer.Exit(2)
-    run_id = runner.new_run_id()
-    try:
-        runner.run_pipeline(settings, run_id=run_id)
-    except runner.StageFailed as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    _where(settings, run_id)
-
-
-@app.command()
-def pipeline() -> None:
-    """Run ``dvc repro`` (stages that changed) under one run id, then say where things are."""
-    settings = _settings(None)
-    run_id = runner.new_run_id()
-    env = {
-        **os.environ,
-        **runner.OFFLINE_ENV,
-        "HOTPASS_RUN_ID": run_id,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    dvc = shutil.which("dvc", path=env["PATH"]) or "dvc"
-    code = subprocess.call([dvc, "repro"], env=env, cwd=settings.root)
-    if code:
-        raise typer.Exit(code)
-    if not (settings.runs_dir / run_id).exists():
-        runs = sorted(p.parent.name for p in settings.runs_dir.glob("*/manifest.json"))
-        console.print("Nothing changed: dvc ran no stage; the latest run's evidence stands.")
-        run_id = runs[-1] if runs else run_id
-    _where(settings, run_id)
-
-
-def _where(settings: runner.Settings, run_id: str) -> None:
-    run_dir = settings.runs_dir / run_id
-    console.print(f"[bold]SSOT:[/bold]      {settings.refined_dir}")
-    console.print(f"[bold]Evidence:[/bold]  {run_dir}  (open {settings.runs_dir / 'index.html'})")
-    console.print(f"[bold]MLflow:[/bold]    mlflow ui --backend-store-uri {settings.tracking_uri}")
-
-
 def main() -> None:
-    """Entry point with friendly errors for bad input."""
+    """Entry point: errors a person can act on are one line; tracebacks only with --debug."""
     try:
-        app()
-    except (InputError, ProfileError, FileNotFoundError) as exc:
+        code = app(standalone_mode=False)  # returns the exit code of typer.Exit
+    except (UserError, InputError, ProfileError, FileNotFoundError) as exc:
+        if STATE["debug"]:
+            raise
         console.print(f"[red]error:[/red] {exc}")
         sys.exit(2)
+    except KeyboardInterrupt:
+        raise SystemExit(_interrupted().exit_code) from None
+    except Exception as exc:  # usage errors (they know how to show themselves) and the unexpected
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if STATE["debug"]:
+            raise
+        console.print(
+            f"[red]error:[/red] {type(exc).__name__}: {exc} (run with --debug for details)"
+        )
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

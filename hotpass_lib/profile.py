@@ -6,6 +6,7 @@ is reported with the offending key rather than surfacing later as a missing colu
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Literal
 
@@ -176,7 +177,24 @@ def load_profile(name_or_path: str | Path, profiles_dir: Path | None = None) -> 
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
+        problems = "; ".join(_explain(err) for err in exc.errors())
         raise ProfileError(f"invalid profile {path}: {problems}") from None
+
+
+def _known_keys(model: type[BaseModel]) -> set[str]:
+    """Every key the profile models accept, at any depth."""
+    keys = set(model.model_fields)
+    for sub in (Link, SheetSpec, SourceSpec, Thresholds):
+        keys |= set(sub.model_fields)
+    return keys
+
+
+def _explain(err: dict) -> str:
+    """One validation error as ``a.b.c: message``, suggesting the key meant for a typo."""
+    loc = ".".join(str(p) for p in err["loc"])
+    message = f"{loc}: {err['msg']}"
+    if err.get("type") == "extra_forbidden":
+        close = difflib.get_close_matches(str(err["loc"][-1]), sorted(_known_keys(Profile)), n=1)
+        if close:
+            message += f" (did you mean {close[0]!r}?)"
+    return message

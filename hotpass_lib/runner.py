@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import re
 import secrets
 import subprocess
+import threading
 import traceback
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +33,7 @@ import yaml
 
 from .atomic import write_text
 from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
+from .profile import PROFILES_DIR
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -108,7 +112,7 @@ class Settings:
         runner = params.get("runner", {})
         return cls(
             root=root,
-            profile=str(params["profile"]),
+            profile=_profile_ref(root, str(params["profile"])),
             input_dir=where("input_dir"),
             interim_dir=where("interim_dir"),
             refined_dir=where("refined_dir"),
@@ -147,6 +151,12 @@ class Settings:
             "plots_dir": str(self.plots_dir),
             "mask_pii": self.mask_pii,
         }
+
+
+def _profile_ref(root: Path, name: str) -> str:
+    """A workspace's own profile (``params/profiles/<name>.yaml``) wins over a bundled one."""
+    own = root / "params" / "profiles" / f"{name}.yaml"
+    return str(own) if own.is_file() and own.parent.resolve() != PROFILES_DIR else name
 
 
 # --- run ids ----------------------------------------------------------------------------
@@ -386,6 +396,7 @@ def _log_mlflow(
 ) -> None:
     import mlflow
 
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     mlflow.set_tracking_uri(settings.tracking_uri)
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artefacts beside the store
         location = (settings.runs_dir / "mlartifacts").as_uri()
@@ -487,15 +498,55 @@ def _update_manifest(settings: Settings, run_id: str, stage: str, record: dict[s
 # --- running ----------------------------------------------------------------------------
 
 
+def _seconds(start: str, end: str) -> float:
+    return round(
+        (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds(), 3
+    )
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict[str, Any]:
+Progress = Callable[[str, int, int], None]
+"""Called with (stage, cells done, cells in all) while a notebook runs."""
+
+
+class _CellWatcher(threading.Thread):
+    """Reports cell progress by reading the executed notebook papermill saves per cell."""
+
+    def __init__(self, stage: str, path: Path, total: int, report: Progress) -> None:
+        super().__init__(daemon=True)
+        self.stage, self.path, self.total, self.report = stage, path, total, report
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.3):
+            try:
+                cells = json.loads(self.path.read_text(encoding="utf-8"))["cells"]
+            except (OSError, ValueError, KeyError):
+                continue
+            finished = sum(
+                c.get("metadata", {}).get("papermill", {}).get("status") == "completed"
+                for c in cells
+            )
+            self.report(self.stage, finished, self.total)
+
+
+def _failure(exc: Exception) -> str:
+    """One line for a failed notebook: the cell's exception, not papermill's wrapper."""
+    ename, evalue = getattr(exc, "ename", None), getattr(exc, "evalue", None)
+    return f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
+
+
+def run_stage(
+    stage: str, settings: Settings, run_id: str | None = None, progress: Progress | None = None
+) -> dict[str, Any]:
     """Execute one stage notebook into ``runs/<run id>/`` and record its evidence.
 
     Returns the stage's manifest record; raises :class:`StageFailed` if the notebook failed
-    (after rendering its partial HTML and recording the failure everywhere).
+    (after rendering its partial HTML and recording the failure everywhere). ``progress``,
+    if given, is called as cells complete.
     """
     import papermill
 
@@ -518,6 +569,11 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
     declared = papermill.inspect_notebook(str(source))
     parameters = {k: v for k, v in settings.notebook_parameters(run_dir).items() if k in declared}
     error = None
+    watcher = None
+    if progress:
+        total = len(json.loads(source.read_text(encoding="utf-8"))["cells"]) + 1  # + injected
+        watcher = _CellWatcher(stage, executed, total, progress)
+        watcher.start()
     try:
         papermill.execute_notebook(
             str(source),
@@ -526,13 +582,34 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
             kernel_name=settings.kernel,
             cwd=str(NOTEBOOKS_DIR),
             progress_bar=False,
-            request_save_on_cell_execute=False,
+            request_save_on_cell_execute=progress is not None,
             execution_timeout=settings.cell_timeout_s,
             start_timeout=120,
         )
     except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
-        error = f"{type(exc).__name__}: {exc}"
+        error = _failure(exc)
         trace = traceback.format_exc()
+    except KeyboardInterrupt:
+        stopped = _now()
+        _emit(client, "ABORT", stage, run_id, stopped, [], [])
+        record = {
+            "status": "interrupted",
+            "started_at": started,
+            "finished_at": stopped,
+            "duration_s": _seconds(started, stopped),
+            "notebook": _rel(executed, settings.root),
+            "html": _rel(html_path, settings.root),
+            "parameters": parameters,
+            "metrics": {},
+            "scraps": {},
+            "error": "interrupted",
+        }
+        _update_manifest(settings, run_id, stage, record)
+        raise
+    finally:
+        if watcher:
+            watcher.done.set()
+            watcher.join()
     finished = _now()
     if executed.is_file():
         render_html(executed, html_path, settings.mask_pii)
@@ -540,12 +617,12 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
     metrics = {
         k: v for k, v in scraps.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
     }
-    duration = dt.datetime.fromisoformat(finished) - dt.datetime.fromisoformat(started)
+
     record = {
         "status": "failed" if error else "completed",
         "started_at": started,
         "finished_at": finished,
-        "duration_s": round(duration.total_seconds(), 3),
+        "duration_s": _seconds(started, finished),
         "notebook": _rel(executed, settings.root),
         "html": _rel(html_path, settings.root),
         "parameters": parameters,
@@ -579,10 +656,13 @@ def run_stage(stage: str, settings: Settings, run_id: str | None = None) -> dict
 
 
 def run_pipeline(
-    settings: Settings, stages: list[str] | None = None, run_id: str | None = None
+    settings: Settings,
+    stages: list[str] | None = None,
+    run_id: str | None = None,
+    progress: Progress | None = None,
 ) -> str:
     """Run stages in order under one run id (stops at the first failing stage)."""
     run_id = run_id or new_run_id()
     for stage in stages or list(STAGES):
-        run_stage(stage, settings, run_id)
+        run_stage(stage, settings, run_id, progress)
     return run_id
