@@ -19,7 +19,8 @@ from hotpass_lib.ingest import ingest  # noqa: E402
 from hotpass_lib.profile import load_profile  # noqa: E402
 from hotpass_lib.publish import publish  # noqa: E402
 from hotpass_lib.read import Workbook, _as_text  # noqa: E402
-from hotpass_lib.refine import cluster_rows, refine  # noqa: E402
+from hotpass_lib.refine import refine  # noqa: E402
+from hotpass_lib.resolve import resolve  # noqa: E402
 
 IMPORTED = time.perf_counter()
 
@@ -63,9 +64,9 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         results = validate.validate_ingest(tables, profile, gx_dir=work / "gx")
         return {"checks": len(results)}
     if step == "resolve":
-        return {"clusters": int(cluster_rows(tables["organisations"]).nunique())}
+        return {"clusters": int(resolve(tables["organisations"], profile).clusters.nunique())}
     if step == "refine":
-        r = refine(tables["organisations"], tables["contacts"], tables["addresses"], "ZA")
+        r = refine(tables["organisations"], tables["contacts"], tables["addresses"], profile)
         store.save_tables(r.tables(), work / "refine")
         return {"organisations": len(r.organisations)}
     if step == "publish":

@@ -141,10 +141,13 @@ class ReviewPair(pa.DataFrameModel):
 
     left_organisation_id: Series[str] = pa.Field(str_matches=ORG_ID)
     right_organisation_id: Series[str] = pa.Field(str_matches=ORG_ID)
+    left_record_id: Series[str] = pa.Field(str_matches=RECORD_ID)
+    right_record_id: Series[str] = pa.Field(str_matches=RECORD_ID)
     left_name: Series[str]
     right_name: Series[str]
     match_probability: Series[float] = pa.Field(ge=0, le=1)
-    decided_by: Series[str] = pa.Field(description="the comparison that decided")
+    match_weight: Series[float] = pa.Field(description="log2 Bayes factor of the pair")
+    decided_by: Series[str] = pa.Field(description="the comparison levels that decided")
 
     class Config:
         strict = False

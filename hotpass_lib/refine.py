@@ -1,8 +1,9 @@
-"""Refine: cluster organisation rows, pick surviving values with provenance, dedupe contacts.
+"""Refine: resolve organisation rows into organisations, pick surviving values with
+provenance, dedupe contacts, queue doubtful pairs for review.
 
-Rows are clustered when they share a name matching key (or a row's accounting-system name
-key equals another row's name key). Values survive by source priority, then completeness,
-then recency; ``selection_provenance`` records which row won each field and why.
+Which rows are one organisation is decided in :mod:`hotpass_lib.resolve`. Values survive
+by source priority, then completeness, then recency; ``selection_provenance`` records which
+row won each field and why.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz import fuzz, process
 
 from .normalise import slugify
+from .profile import Profile
+from .resolve import Resolution, model_json, resolve
 
 ORG_FIELDS = (
     "organisation_name",
@@ -26,7 +28,6 @@ ORG_FIELDS = (
     "status",
     "address",
 )
-REVIEW_MIN_SCORE = 88.0
 
 
 @dataclass
@@ -37,15 +38,25 @@ class RefineResult:
     contacts: pd.DataFrame
     review_queue: pd.DataFrame
     conflicts: pd.DataFrame
+    resolution: Resolution
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the refine stage writes, by file name."""
+        pairs = self.resolution.pairs.drop(
+            columns=[c for c in self.resolution.pairs if c.startswith("gamma_")]
+        )
         return {
             "organisations": self.organisations,
             "contacts": self.contacts,
             "review_queue": self.review_queue,
             "conflicts": self.conflicts,
+            "match_pairs": pairs.astype({"left": "string", "right": "string"}),
         }
+
+    def texts(self) -> dict[str, str]:
+        """Text files the refine stage writes: the trained match model, when there is one."""
+        model = self.resolution.model
+        return {"match_model.json": model_json(model)} if model else {}
 
     def headline(self, rows_in: int) -> dict[str, int]:
         """Organisation rows in; organisations, contacts, review pairs and conflicts out."""
@@ -60,28 +71,6 @@ class RefineResult:
 
 def _hash_id(prefix: str, values: pd.Series) -> pd.Series:
     return prefix + values.map(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:12])
-
-
-def cluster_rows(orgs: pd.DataFrame) -> pd.Series:
-    """Cluster label per row (the smallest source record id of its connected component),
-    linking rows that share a name key or whose alt-name key equals a name key."""
-    ids = orgs["source_record_id"]
-    edges = pd.concat(
-        [
-            pd.DataFrame({"rid": ids, "key": orgs["name_key"]}),
-            pd.DataFrame({"rid": ids, "key": orgs["alt_name_key"]}),
-        ]
-    ).dropna()
-    edges = edges[edges["key"] != ""]
-    label = pd.Series(ids.to_numpy(), index=ids.to_numpy())
-    while True:  # min-label propagation over the row-key graph; converges in a few rounds
-        key_min = edges.assign(lab=edges["rid"].map(label)).groupby("key")["lab"].min()
-        row_min = edges.assign(lab=edges["key"].map(key_min)).groupby("rid")["lab"].min()
-        new = label.copy()
-        new.loc[row_min.index] = np.minimum(label.loc[row_min.index], row_min)
-        if new.equals(label):
-            return pd.Series(label.loc[ids].to_numpy(), index=orgs.index, name="cluster")
-        label = new
 
 
 def _survivor_order(orgs: pd.DataFrame) -> pd.DataFrame:
@@ -174,53 +163,79 @@ def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _review_queue(orgs: pd.DataFrame) -> pd.DataFrame:
-    """Pairs of distinct organisations with very similar names (same first word), unmerged."""
-    names = orgs[["organisation_id", "organisation_name", "name_key"]].dropna()
-    names = names.assign(block=names["name_key"].str.split(" ").str[0])
-    pairs = []
-    for _, block in names.groupby("block", sort=True):
-        if len(block) < 2 or len(block) > 2000:
-            continue
-        keys = block["name_key"].tolist()
-        scores = process.cdist(keys, keys, scorer=fuzz.token_set_ratio, dtype=np.uint8)
-        left, right = np.nonzero(np.triu(scores >= REVIEW_MIN_SCORE, k=1))
-        for i, j in zip(left, right, strict=True):
-            pairs.append((block.iloc[i], block.iloc[j], float(scores[i, j]) / 100))
-    rows = [
+REVIEW_COLUMNS = [
+    "left_organisation_id",
+    "right_organisation_id",
+    "left_record_id",
+    "right_record_id",
+    "left_name",
+    "right_name",
+    "match_probability",
+    "match_weight",
+    "decided_by",
+]
+
+
+def _review_queue(pairs: pd.DataFrame, orgs: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
+    """Pairs the model scored between the review and match probabilities whose records
+    ended in different organisations: one row per organisation pair (its best-scoring
+    record pair), with the comparison levels that decided."""
+    queued = pairs[pairs["outcome"] == "review"]
+    names = orgs.set_index("source_record_id")["organisation_name"]
+    out = pd.DataFrame(
         {
-            "left_organisation_id": a.organisation_id,
-            "right_organisation_id": b.organisation_id,
-            "left_name": a.organisation_name,
-            "right_name": b.organisation_name,
-            "match_probability": p,
-            "decided_by": "name token-set similarity",
-        }
-        for a, b, p in pairs
-    ]
-    cols = [
-        "left_organisation_id",
-        "right_organisation_id",
-        "left_name",
-        "right_name",
-        "match_probability",
-        "decided_by",
-    ]
-    types = {c: "string" for c in cols} | {"match_probability": "float64"}
-    return pd.DataFrame(rows, columns=cols).astype(types).sort_values(cols[:2], ignore_index=True)
+            "left_organisation_id": queued["left"].map(row_org),
+            "right_organisation_id": queued["right"].map(row_org),
+            "left_record_id": queued["left"],
+            "right_record_id": queued["right"],
+            "left_name": queued["left"].map(names),
+            "right_name": queued["right"].map(names),
+            "match_probability": queued["match_probability"].astype(float),
+            "match_weight": queued["match_weight"].astype(float),
+            "decided_by": queued["comparison"],
+        },
+        columns=REVIEW_COLUMNS,
+    )
+    swap = out["left_organisation_id"] > out["right_organisation_id"]
+    for a, b in (
+        ("left_organisation_id", "right_organisation_id"),
+        ("left_record_id", "right_record_id"),
+        ("left_name", "right_name"),
+    ):
+        out.loc[swap, [a, b]] = out.loc[swap, [b, a]].to_numpy()
+    out = out.sort_values(
+        ["left_organisation_id", "right_organisation_id", "match_probability", "left_record_id"],
+        ascending=[True, True, False, True],
+        kind="stable",
+    )
+    out = out.drop_duplicates(["left_organisation_id", "right_organisation_id"])
+    types = {c: "string" for c in REVIEW_COLUMNS} | {
+        "match_probability": "float64",
+        "match_weight": "float64",
+    }
+    return out.astype(types).reset_index(drop=True)
 
 
 def refine(
-    orgs: pd.DataFrame, contacts: pd.DataFrame, addresses: pd.DataFrame, country: str
+    orgs: pd.DataFrame,
+    contacts: pd.DataFrame,
+    addresses: pd.DataFrame,
+    profile: Profile,
+    decisions: pd.DataFrame | None = None,
+    probabilistic: bool = True,
 ) -> RefineResult:
     """Turn canonical organisation/contact/address rows into SSOT tables."""
-    orgs = orgs.assign(cluster=cluster_rows(orgs))
+    resolution = resolve(orgs, profile, decisions, probabilistic)
+    country = profile.country
+    orgs = orgs.assign(cluster=resolution.clusters)
     row_addresses = (
         addresses.dropna(subset=["address"])
         .drop_duplicates("organisation_source_record_id")
         .set_index("organisation_source_record_id")["address"]
     )
-    orgs["address"] = orgs["address"].fillna(orgs["source_record_id"].map(row_addresses))
+    orgs["address"] = orgs["address"].fillna(
+        orgs["source_record_id"].map(row_addresses).astype("string")
+    )
     ordered = _survivor_order(orgs)
     values, provenance, conflicts = _survive(ordered)
     clusters = values.index
@@ -258,7 +273,8 @@ def refine(
         ["organisation_id", "field"], ignore_index=True
     )
     people = people.drop(columns="best_priority").sort_values("contact_id", ignore_index=True)
-    return RefineResult(ssot, people, _review_queue(ssot), conflicts)
+    queue = _review_queue(resolution.pairs, orgs, row_org)
+    return RefineResult(ssot, people, queue, conflicts, resolution)
 
 
 def _org_values(

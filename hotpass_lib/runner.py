@@ -149,6 +149,7 @@ class Settings:
             "refined_dir": str(self.refined_dir),
             "run_dir": str(run_dir),
             "plots_dir": str(self.plots_dir),
+            "decisions_file": str(self.root / "params" / "review_decisions.yaml"),
             "mask_pii": self.mask_pii,
         }
 
@@ -433,8 +434,42 @@ def _log_mlflow(
             metrics["duration_s"] = record["duration_s"]
             mlflow.log_metrics(metrics)
             mlflow.log_artifact(str(html_path))
+            model = settings.interim_dir / "refine" / "match_model.json"
+            if stage == "refine" and record["status"] == "completed" and model.is_file():
+                _register_match_model(model, metrics.get("f1"))
             mlflow.end_run(status=status)
         mlflow.end_run(status=status)
+
+
+MODEL_NAME = "hotpass-entity-resolution"
+
+
+def _register_match_model(path: Path, f1: float | None) -> None:
+    """Log the trained match model under the active run and register it as a new version
+    of ``hotpass-entity-resolution``; it becomes ``champion`` unless its F1 (on data with
+    ground truth) is worse than the current champion's."""
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    mlflow.log_artifact(str(path), artifact_path="match_model")
+    client = MlflowClient()
+    try:
+        client.get_registered_model(MODEL_NAME)
+    except MlflowException:
+        client.create_registered_model(MODEL_NAME, description="Splink match model of Hotpass")
+    run = mlflow.active_run()
+    tags = {"f1": str(f1)} if f1 is not None else {}
+    version = client.create_model_version(
+        MODEL_NAME, f"{run.info.artifact_uri}/match_model", run_id=run.info.run_id, tags=tags
+    )
+    try:
+        champion = client.get_model_version_by_alias(MODEL_NAME, "champion")
+        best = float(champion.tags.get("f1", "nan"))
+    except MlflowException:
+        best = None
+    if best is None or best != best or (f1 is not None and f1 >= best):
+        client.set_registered_model_alias(MODEL_NAME, "champion", version.version)
 
 
 def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, str]:

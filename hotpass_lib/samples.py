@@ -258,7 +258,7 @@ def _truth_contacts(orgs: pd.DataFrame, rng: np.random.Generator, fake: Faker) -
 
 
 def _variant(name: str, trade: str, rng: np.random.Generator) -> str:
-    """A source's spelling of an organisation name: suffix, case, t/a, punctuation."""
+    """A source's spelling of an organisation name: suffix, case, t/a, punctuation, typos."""
     out = name
     if trade:
         out = f"{out} (t/a {trade})" if rng.random() < 0.5 else f"{out} (trading as {trade})"
@@ -272,6 +272,10 @@ def _variant(name: str, trade: str, rng: np.random.Generator) -> str:
         out = out.replace(" ", "-", 1)
     elif r < 0.21:
         out = f" {out}  "
+    elif r < 0.25:  # a typing slip: two neighbouring letters swapped inside a word
+        at = int(rng.integers(1, max(2, len(out) - 2)))
+        if out[at].isalpha() and out[at + 1].isalpha():
+            out = out[:at] + out[at + 1] + out[at] + out[at + 2 :]
     return out
 
 

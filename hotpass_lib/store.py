@@ -12,13 +12,18 @@ from .atomic import atomic_dir
 from .publish import write_parquet
 
 
-def save_tables(tables: dict[str, pd.DataFrame], out_dir: Path | str) -> list[Path]:
-    """Write each frame to ``out_dir/<name>.parquet``, replacing the folder atomically."""
+def save_tables(
+    tables: dict[str, pd.DataFrame], out_dir: Path | str, texts: dict[str, str] | None = None
+) -> list[Path]:
+    """Write each frame to ``out_dir/<name>.parquet`` (and each text to ``out_dir/<name>``),
+    replacing the folder atomically."""
     out_dir = Path(out_dir)
     with atomic_dir(out_dir) as tmp:
         for name, frame in tables.items():
             write_parquet(frame, tmp / f"{name}.parquet")
-    return [out_dir / f"{name}.parquet" for name in tables]
+        for name, text in (texts or {}).items():
+            (tmp / name).write_text(text, encoding="utf-8")
+    return [out_dir / f"{name}.parquet" for name in tables] + [out_dir / n for n in texts or {}]
 
 
 def load_table(path: Path | str) -> pd.DataFrame:

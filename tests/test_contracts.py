@@ -12,6 +12,7 @@ import pytest
 
 from hotpass_lib import contracts
 from hotpass_lib.ingest import IngestResult
+from hotpass_lib.profile import Profile
 from hotpass_lib.refine import refine
 from hotpass_lib.runner import PROJECT_DIR
 from hotpass_lib.validate import check_contract
@@ -43,8 +44,10 @@ def test_json_schema_carries_the_constraints() -> None:
 
 
 @pytest.fixture(scope="module")
-def ssot(ingested: IngestResult) -> pd.DataFrame:
-    return refine(ingested.organisations, ingested.contacts, ingested.addresses, "ZA").organisations
+def ssot(ingested: IngestResult, profile: Profile) -> pd.DataFrame:
+    return refine(
+        ingested.organisations, ingested.contacts, ingested.addresses, profile
+    ).organisations
 
 
 def _set(column: str, value: object, row: int = 0) -> Callable[[pd.DataFrame], None]:

@@ -118,6 +118,12 @@ def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
     assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
     ingest = next(c for c in children if c.data.tags["hotpass.stage"] == "ingest")
     assert ingest.data.metrics["rows_read"] > 0
+    refine = next(c for c in children if c.data.tags["hotpass.stage"] == "refine")
+    assert refine.data.metrics["f1"] >= 0.9 and refine.data.metrics["precision"] >= 0.98
+    champion = mlflow.MlflowClient().get_model_version_by_alias(
+        "hotpass-entity-resolution", "champion"
+    )
+    assert champion.run_id == refine.info.run_id
     validate = next(c for c in children if c.data.tags["hotpass.stage"] == "validate")
     assert validate.data.metrics["canonical_organisations_evaluated"] >= 8
     assert validate.data.metrics["canonical_contacts_failed"] >= 0

@@ -9,13 +9,14 @@ import openpyxl
 import pandas as pd
 
 from hotpass_lib.ingest import IngestResult
+from hotpass_lib.profile import Profile, load_profile
 from hotpass_lib.publish import neutralise, publish
 from hotpass_lib.refine import refine
 from hotpass_lib.store import load_table
 
 
-def _publish(ingested: IngestResult, out: Path) -> list[Path]:
-    r = refine(ingested.organisations, ingested.contacts, ingested.addresses, "ZA")
+def _publish(ingested: IngestResult, profile: Profile, out: Path) -> list[Path]:
+    r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
     tables = {
         "organisations": r.organisations,
         "contacts": r.contacts,
@@ -26,10 +27,10 @@ def _publish(ingested: IngestResult, out: Path) -> list[Path]:
 
 
 def test_same_inputs_give_byte_identical_parquet_and_csv(
-    ingested: IngestResult, tmp_path: Path
+    ingested: IngestResult, profile: Profile, tmp_path: Path
 ) -> None:
-    first = _publish(ingested, tmp_path / "a")
-    second = _publish(ingested, tmp_path / "b")
+    first = _publish(ingested, profile, tmp_path / "a")
+    second = _publish(ingested, profile, tmp_path / "b")
     for a, b in zip(first, second, strict=True):
         if a.suffix in {".parquet", ".csv"}:
             assert (
@@ -37,8 +38,10 @@ def test_same_inputs_give_byte_identical_parquet_and_csv(
             ), a.name
 
 
-def test_outputs_follow_the_contract(ingested: IngestResult, tmp_path: Path) -> None:
-    files = {p.name for p in _publish(ingested, tmp_path / "out")}
+def test_outputs_follow_the_contract(
+    ingested: IngestResult, profile: Profile, tmp_path: Path
+) -> None:
+    files = {p.name for p in _publish(ingested, profile, tmp_path / "out")}
     assert {
         "organisations.parquet",
         "contacts.parquet",
@@ -92,7 +95,6 @@ def test_formula_like_cells_are_neutralised() -> None:
 
 def test_formula_in_an_input_cell_comes_out_neutralised(tmp_path: Path) -> None:
     from hotpass_lib.ingest import ingest
-    from hotpass_lib.profile import load_profile
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -101,7 +103,7 @@ def test_formula_in_an_input_cell_comes_out_neutralised(tmp_path: Path) -> None:
         {"Company": [crafted, "Aero Club"], "Email": ["a@aero.co.za", "b@aero.co.za"]}
     ).to_csv(folder / "orgs.csv", index=False)
     result = ingest(folder, load_profile("generic"))
-    r = refine(result.organisations, result.contacts, result.addresses, "ZA")
+    r = refine(result.organisations, result.contacts, result.addresses, load_profile("generic"))
     tables = {
         "organisations": r.organisations,
         "contacts": r.contacts,

@@ -54,3 +54,21 @@ def test_runs_index_lists_newest_first(tmp_path: Path) -> None:
         )
     page = runner.write_runs_index(tmp_path).read_text()
     assert page.index("20260102") < page.index("20260101")
+
+
+def test_match_model_becomes_champion_only_when_f1_is_not_worse(tmp_path: Path) -> None:
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    mlflow.create_experiment("hotpass", artifact_location=(tmp_path / "art").as_uri())
+    mlflow.set_experiment("hotpass")
+    model = tmp_path / "match_model.json"
+    model.write_text('{"comparisons": []}')
+    for f1 in (0.90, 0.80, 0.95):
+        with mlflow.start_run():
+            runner._register_match_model(model, f1)
+    champion = MlflowClient().get_model_version_by_alias(runner.MODEL_NAME, "champion")
+    assert int(champion.version) == 3 and champion.tags["f1"] == "0.95"
+    versions = MlflowClient().search_model_versions(f"name='{runner.MODEL_NAME}'")
+    assert len(versions) == 3
