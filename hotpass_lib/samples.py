@@ -20,23 +20,14 @@ import xlsxwriter
 from faker import Faker
 
 from .atomic import atomic_dir
+from .normalise import OFFICIAL_PROVINCES
 
 SACAA_FILE = "SACAA Flight Schools - Cleaned.xlsx"
 REACHOUT_FILE = "Reachout Database.xlsx"
 CONTACT_DB_FILE = "Contact Database.xlsx"
 GROUND_TRUTH_FILE = "ground_truth.csv"
 
-PROVINCES = (
-    "Eastern Cape",
-    "Free State",
-    "Gauteng",
-    "KwaZulu-Natal",
-    "Limpopo",
-    "Mpumalanga",
-    "Northern Cape",
-    "North West",
-    "Western Cape",
-)
+PROVINCES = OFFICIAL_PROVINCES
 LOOSE_PROVINCE = {
     "KwaZulu-Natal": ["Kwa-Zulu Natal", "KZN", "kwazulu-natal"],
     "Western Cape": ["Western Cape", "W Cape", "WC"],
