@@ -174,6 +174,8 @@ def main() -> None:
         bundled = sample(5_000)
         results["bundled_end_to_end"] = end_to_end(bundled)
         results["bundled_end_to_end"]["warm_seconds"] = end_to_end(bundled)["seconds"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = args.out / (results["date"] + ("-quick" if args.quick else ""))
     for rows in sizes:
         folder = sample(rows)
         began = time.perf_counter()
@@ -190,18 +192,21 @@ def main() -> None:
         if not args.quick and rows <= args.e2e_max:
             entry["end_to_end"] = end_to_end(folder)
         results["sizes"].append(entry)
+        write(results, stem)  # after every size, so a long run leaves what it measured
         print(
             f"{rows:>9,} rows: library {entry['library_total_s']:.1f} s "
             f"(bench {time.perf_counter() - began:.0f} s)",
             flush=True,
         )
-    args.out.mkdir(parents=True, exist_ok=True)
-    stem = args.out / (results["date"] + ("-quick" if args.quick else ""))
+    print(table(results))
+    print(f"wrote {stem}.json, .md, .png")
+
+
+def write(results: dict, stem: Path) -> None:
+    """The JSON, the Markdown table and the log-log plot of the results so far."""
     stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     stem.with_suffix(".md").write_text(table(results))
     plot(results, stem.with_suffix(".png"))
-    print(table(results))
-    print(f"wrote {stem}.json, .md, .png")
 
 
 if __name__ == "__main__":

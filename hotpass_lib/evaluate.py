@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 
@@ -43,3 +45,14 @@ def organisation_scores(
     truth = ground_truth.set_index("source_record_id")["true_org_id"]
     truth = truth[truth.astype(str) != ""]
     return pairwise_scores(predicted, truth.reindex(predicted.index))
+
+
+def scores_against_folder(
+    organisations: pd.DataFrame, folder: Path | str
+) -> dict[str, float] | None:
+    """Scores against ``<folder>/ground_truth.csv`` when the input folder carries one
+    (the bundled samples do); None otherwise."""
+    truth = Path(folder) / "ground_truth.csv"
+    if not truth.is_file():
+        return None
+    return organisation_scores(organisations, pd.read_csv(truth, dtype=str, keep_default_na=False))

@@ -117,3 +117,21 @@ def test_formula_in_an_input_cell_comes_out_neutralised(tmp_path: Path) -> None:
     names = {c.value for c in sheet["B"]}
     assert "'" + crafted in names
     assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)  # no formulas
+
+
+def test_headline_numbers_account_for_every_row(ingested: IngestResult, profile: Profile) -> None:
+    from hotpass_lib.publish import headline
+
+    r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
+    tables = {
+        "organisations": r.organisations,
+        "contacts": r.contacts,
+        "review_queue": r.review_queue,
+        "quarantine": ingested.quarantine,
+        "skipped_rows": ingested.skipped,
+    }
+    numbers = headline(tables, ingested.accounting)
+    assert numbers["rows_read"] == (
+        numbers["rows_merged"] + numbers["rows_quarantined"] + numbers["rows_skipped_empty"]
+    )
+    assert numbers["organisations_out"] == len(r.organisations) > 0
