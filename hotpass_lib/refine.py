@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .normalise import slugify
+from .normalise import phone_kind, slugify
 from .profile import Profile
 from .resolve import Resolution, model_json, resolve
 
@@ -159,6 +159,9 @@ def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
     out["best_priority"] = grouped["priority"].max()
     for col in ("emails", "phones"):
         out[col] = out[col].map(lambda v: v if isinstance(v, list) else [])
+    numbers = out["phones"].explode().dropna()
+    kinds = phone_kind(numbers).groupby(level=0).agg(list)
+    out["phone_kinds"] = kinds.reindex(out.index).map(lambda v: v if isinstance(v, list) else [])
     out.insert(0, "contact_id", _hash_id("con_", out.index.to_series()))
     return out.reset_index(drop=True)
 

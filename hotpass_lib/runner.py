@@ -688,16 +688,3 @@ def run_stage(
     )
     _update_manifest(settings, run_id, stage, record)
     return record
-
-
-def run_pipeline(
-    settings: Settings,
-    stages: list[str] | None = None,
-    run_id: str | None = None,
-    progress: Progress | None = None,
-) -> str:
-    """Run stages in order under one run id (stops at the first failing stage)."""
-    run_id = run_id or new_run_id()
-    for stage in stages or list(STAGES):
-        run_stage(stage, settings, run_id, progress)
-    return run_id

@@ -143,3 +143,10 @@ def test_empty_review_queue_still_meets_its_contract(ingested: IngestResult) -> 
     result = refine(orgs, ingested.contacts.head(0), ingested.addresses.head(0), PROFILE)
     assert result.review_queue.empty
     ReviewPair.validate(result.review_queue)
+
+
+def test_contacts_keep_mobile_and_landline_apart(ingested: IngestResult) -> None:
+    contacts = _refined(ingested).contacts
+    assert (contacts["phones"].map(len) == contacts["phone_kinds"].map(len)).all()
+    kinds = set(contacts["phone_kinds"].explode().dropna())
+    assert {"mobile", "landline"} <= kinds  # Company_Contacts carries Cellnumber and Landline
