@@ -17,7 +17,7 @@ START = time.perf_counter()
 from hotpass_lib import store, validate  # noqa: E402
 from hotpass_lib.ingest import ingest  # noqa: E402
 from hotpass_lib.profile import load_profile  # noqa: E402
-from hotpass_lib.publish import publish  # noqa: E402
+from hotpass_lib.publish import publish, published_tables  # noqa: E402
 from hotpass_lib.read import Workbook, _as_text  # noqa: E402
 from hotpass_lib.refine import refine  # noqa: E402
 from hotpass_lib.resolve import resolve  # noqa: E402
@@ -73,13 +73,7 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         refined = store.load_tables(
             work / "refine", ["organisations", "contacts", "review_queue", "conflicts"]
         )
-        out = {
-            "organisations": refined["organisations"],
-            "contacts": refined["contacts"],
-            "review_queue": refined["review_queue"],
-            "quarantine": tables["quarantine"],
-            "skipped_rows": tables["skipped"],
-        }
+        out = published_tables(refined, tables)
         publish(out, refined["conflicts"], work / "refined")
         return {"files": 7}
     raise SystemExit(f"unknown step {step}")

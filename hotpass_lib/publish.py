@@ -199,3 +199,16 @@ def write_plot_data(frame: pd.DataFrame, path: Path | str) -> Path:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\n")
     return path
+
+
+def published_tables(
+    refined: dict[str, pd.DataFrame], ingested: dict[str, pd.DataFrame]
+) -> dict[str, pd.DataFrame]:
+    """The tables publish writes (``<name>.parquet``), from the refine and ingest tables."""
+    return {
+        "organisations": refined["organisations"],
+        "contacts": refined["contacts"],
+        "review_queue": refined["review_queue"],
+        "quarantine": ingested["quarantine"],
+        "skipped_rows": ingested["skipped"],
+    }

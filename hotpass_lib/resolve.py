@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .normalise import website_host
 from .profile import Profile, ProfileError, Thresholds
 
 FREE_MAIL = frozenset(
@@ -84,18 +85,16 @@ def load_decisions(path: Path | str | None) -> pd.DataFrame:
 
 def features(orgs: pd.DataFrame) -> pd.DataFrame:
     """One row per organisation row with the compared fields; free-mail domains dropped."""
-    domains = orgs["emails"].map(
-        lambda emails: next(
-            (e.split("@", 1)[1] for e in emails if e.split("@", 1)[1] not in FREE_MAIL), None
-        )
-    )
+    emails = orgs["emails"].explode().dropna().astype("string")
+    domains = emails.str.split("@", n=1).str[1]
+    first_domain = domains[~domains.isin(FREE_MAIL)].groupby(level=0).first()
     return pd.DataFrame(
         {
             "unique_id": orgs["source_record_id"].astype(str),
             "name_key": orgs["name_key"].astype("string"),
-            "email_domain": domains.astype("string"),
-            "phone": orgs["phones"].map(lambda v: v[0] if v else None).astype("string"),
-            "website_host": orgs["website"].str.extract(r"^https://([^/]+)")[0].astype("string"),
+            "email_domain": first_domain.reindex(orgs.index).astype("string"),
+            "phone": orgs["phones"].explode().groupby(level=0).first().astype("string"),
+            "website_host": website_host(orgs["website"]).astype("string"),
             "province": orgs["province"].astype("string"),
         }
     ).sort_values("unique_id", ignore_index=True)

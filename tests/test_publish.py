@@ -10,20 +10,14 @@ import pandas as pd
 
 from hotpass_lib.ingest import IngestResult
 from hotpass_lib.profile import Profile, load_profile
-from hotpass_lib.publish import neutralise, publish
+from hotpass_lib.publish import neutralise, publish, published_tables
 from hotpass_lib.refine import refine
 from hotpass_lib.store import load_table
 
 
 def _publish(ingested: IngestResult, profile: Profile, out: Path) -> list[Path]:
     r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
-    tables = {
-        "organisations": r.organisations,
-        "contacts": r.contacts,
-        "review_queue": r.review_queue,
-        "quarantine": ingested.quarantine,
-    }
-    return publish(tables, r.conflicts, out)
+    return publish(published_tables(r.tables(), ingested.tables()), r.conflicts, out)
 
 
 def test_same_inputs_give_byte_identical_parquet_and_csv(
@@ -123,14 +117,7 @@ def test_headline_numbers_account_for_every_row(ingested: IngestResult, profile:
     from hotpass_lib.publish import headline
 
     r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
-    tables = {
-        "organisations": r.organisations,
-        "contacts": r.contacts,
-        "review_queue": r.review_queue,
-        "quarantine": ingested.quarantine,
-        "skipped_rows": ingested.skipped,
-    }
-    numbers = headline(tables, ingested.accounting)
+    numbers = headline(published_tables(r.tables(), ingested.tables()), ingested.accounting)
     assert numbers["rows_read"] == (
         numbers["rows_merged"] + numbers["rows_quarantined"] + numbers["rows_skipped_empty"]
     )
