@@ -224,6 +224,7 @@ def _preflight(settings: runner.Settings) -> None:
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     from .profile import load_profile
+    from .resolve import backend_problem, load_engine
 
     if not settings.input_dir.is_dir():
         raise UserError(
@@ -237,6 +238,9 @@ def _preflight(settings: runner.Settings) -> None:
             f"(patterns: {[s.files for s in profile.sources]}). "
             "Fix: check --input-dir and --profile, or draft one with `hotpass init`."
         )
+    problem = backend_problem(load_engine(settings.params.get("resolve")))
+    if problem:
+        raise UserError(problem)
     try:
         KernelSpecManager().get_kernel_spec(settings.kernel)
     except NoSuchKernel:
@@ -259,7 +263,8 @@ def _summary(settings: runner.Settings, run_id: str) -> None:
     from .evidence import list_runs
 
     run = next((r for r in list_runs(settings.runs_dir) if r["run_id"] == run_id), None)
-    if run and run["organisations_out"] is not None:
+    counts = ("rows_read", "organisations_out", "rows_quarantined", "review_pairs")
+    if run and all(run[k] is not None for k in counts):  # a one-stage run lacks some
         console.print(
             f"[bold]{run['rows_read']:,}[/bold] rows read → "
             f"[bold]{run['organisations_out']:,}[/bold] organisations; "
@@ -278,10 +283,17 @@ def run(
     profile: Annotated[str | None, typer.Option(help="profile name or YAML path")] = None,
     params: ParamsOption = None,
     stage: Annotated[str | None, typer.Option(help=f"run one stage: {list(runner.STAGES)}")] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(help="where entity resolution runs: duckdb or spark (resolve.backend)"),
+    ] = None,
 ) -> None:
     """Run the pipeline (the runner `dvc repro` uses) on a folder of workbooks, here."""
     settings = _settings(
-        params, profile=profile, input_dir=str(input_dir.resolve()) if input_dir else None
+        params,
+        profile=profile,
+        input_dir=str(input_dir.resolve()) if input_dir else None,
+        resolve={"backend": backend} if backend else None,
     )
     if input_dir is None and not settings.input_dir.exists() and settings.profile == "aviation":
         from .samples import write_samples

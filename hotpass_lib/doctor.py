@@ -12,6 +12,7 @@ from pathlib import Path
 from .ingest import _read_source_sheet, _sheet_specs, _Unusable
 from .profile import ProfileError, load_profile
 from .read import InputError, Workbook
+from .resolve import backend_problem, load_engine
 from .runner import Settings
 
 MIN_FREE_BYTES = 1 << 30
@@ -196,6 +197,18 @@ def _inputs(settings: Settings) -> list[Check]:
     return checks
 
 
+def _backend(settings: Settings) -> Check:
+    try:
+        engine = load_engine(settings.params.get("resolve"))
+    except ProfileError as exc:
+        return Check("resolve backend", False, str(exc), "fix the key named above")
+    problem = backend_problem(engine)
+    if problem:
+        detail, _, fix = problem.partition(" Fix: ")
+        return Check("resolve backend", False, detail, fix)
+    return Check("resolve backend", True, f"{engine.backend} can start")
+
+
 def _disk(root: Path) -> Check:
     free = shutil.disk_usage(root).free
     ok = free >= MIN_FREE_BYTES
@@ -217,5 +230,6 @@ def diagnose(settings: Settings) -> list[Check]:
         _writable("runs folder", settings.runs_dir),
         _mlflow(settings),
         *_inputs(settings),
+        _backend(settings),
         _disk(settings.root),
     ]

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .normalise import phone_kind, slugify
 from .profile import Profile
-from .resolve import Resolution, model_json, resolve
+from .resolve import Engine, Resolution, model_json, resolve
 
 ORG_FIELDS = (
     "organisation_name",
@@ -226,9 +226,10 @@ def refine(
     profile: Profile,
     decisions: pd.DataFrame | None = None,
     probabilistic: bool = True,
+    engine: Engine | None = None,
 ) -> RefineResult:
     """Turn canonical organisation/contact/address rows into SSOT tables."""
-    resolution = resolve(orgs, profile, decisions, probabilistic)
+    resolution = resolve(orgs, profile, decisions, probabilistic, engine)
     country = profile.country
     orgs = orgs.assign(cluster=resolution.clusters)
     row_addresses = (

@@ -4,9 +4,10 @@ Two kinds of evidence link rows:
 
 - deterministic: the same name matching key, or an accounting-system name whose key equals
   another row's name key;
-- probabilistic: a Splink model (DuckDB backend) trained by EM on each run's data, comparing
-  names (Jaro-Winkler, term-frequency adjusted), e-mail domains, phones, website hosts and
-  provinces. Pairs at or above the profile's match probability are merged; pairs between the
+- probabilistic: a Splink model trained by EM on each run's data, comparing names
+  (Jaro-Winkler, term-frequency adjusted), e-mail domains, phones, website hosts and
+  provinces. It runs on embedded DuckDB by default, or on Spark (``resolve.backend: spark``)
+  with the same settings, for data beyond one machine. Pairs at or above the profile's match probability are merged; pairs between the
   review and match probabilities go to the review queue.
 
 A reviewer's decisions (``params/review_decisions.yaml``) force a pair together (``same``)
@@ -15,14 +16,22 @@ or apart (``different``). Clusters are the connected components of the resulting
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .normalise import website_host
 from .profile import Profile, ProfileError, Thresholds
@@ -49,7 +58,35 @@ FREE_MAIL = frozenset(
 SEED = 42
 MIN_ROWS_FOR_MODEL = 50
 """Fewer organisation rows than this cannot train a match model: only name keys link."""
+SPARK_CONF = Path(__file__).with_name("spark_conf")
+"""Spark configuration used when none is set (SPARK_CONF_DIR): log errors only."""
 COMPARED = ("name_key", "email_domain", "phone", "website_host", "province")
+
+
+class Engine(BaseModel):
+    """Where the match model runs (``resolve:`` in ``params/pipeline.yaml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    threads: int = Field(default=2, ge=1, description="DuckDB threads")
+    memory_limit: str = Field(default="2GB", description="DuckDB memory limit")
+    spark_master: str = Field(default="local[2]", description="e.g. local[*], yarn, spark://h:7077")
+    spark_checkpoint_dir: str | None = Field(
+        default=None,
+        description="shared folder for Splink's intermediate tables on a cluster; "
+        "unset: keep them in Spark's memory (local mode)",
+    )
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
+
+
+def load_engine(data: dict[str, Any] | None) -> Engine:
+    """Validate the ``resolve:`` parameters; the message names the key to fix."""
+    try:
+        return Engine.model_validate(data or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in ("resolve", *err["loc"]))
+        raise ProfileError(f"invalid pipeline parameter {where}: {err['msg']}") from None
 
 
 class Decision(BaseModel):
@@ -110,19 +147,18 @@ class MatchModel:
 
 
 def train_and_score(
-    feats: pd.DataFrame, thresholds: Thresholds, threads: int = 2, memory_limit: str = "2GB"
+    feats: pd.DataFrame, thresholds: Thresholds, engine: Engine | None = None
 ) -> MatchModel:
     """Train a Splink model by EM on these rows and score every blocked pair at or above
     the review probability. Deterministic: sorted input, fixed seed."""
-    import duckdb
     import splink.comparison_library as cl
-    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+    from splink import Linker, SettingsCreator, block_on
 
     logging.getLogger("splink").setLevel(logging.ERROR)
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
-    try:
-        api = DuckDBAPI(connection=con)
-        table = api.register(feats, table_name="organisation_rows")
+    engine = engine or Engine()
+    with _database(engine) as api:
+        rows = feats if engine.backend == "duckdb" else _plain(feats)
+        table = api.register(rows, table_name="organisation_rows")
         settings = SettingsCreator(
             link_type="dedupe_only",
             comparisons=[
@@ -161,8 +197,6 @@ def train_and_score(
             }
             for c in linker._settings_obj.comparisons
         }
-    finally:
-        con.close()
     keep = [
         "unique_id_l",
         "unique_id_r",
@@ -170,8 +204,107 @@ def train_and_score(
         "match_weight",
         *[f"gamma_{c}" for c in COMPARED],
     ]
-    pairs = pairs[keep].sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
+    pairs = pairs[keep].astype({c: "string" for c in keep[:2]})
+    pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
     return MatchModel(pairs, model, levels)
+
+
+def _plain(feats: pd.DataFrame) -> pd.DataFrame:
+    """Compared fields as plain Python strings and None, which Spark accepts."""
+    return feats.astype(object).where(feats.notna(), None)
+
+
+@contextmanager
+def _database(engine: Engine) -> Iterator[Any]:
+    """A Splink database API on a connection configured here, closed afterwards."""
+    if engine.backend == "spark":
+        with _spark(engine) as api:
+            yield api
+        return
+    import duckdb
+    from splink import DuckDBAPI
+
+    con = duckdb.connect(config={"threads": engine.threads, "memory_limit": engine.memory_limit})
+    try:
+        yield DuckDBAPI(connection=con)
+    finally:
+        con.close()
+
+
+class BackendUnavailable(RuntimeError):
+    """The configured resolve backend cannot start on this machine; says what to install."""
+
+
+def backend_problem(engine: Engine) -> str | None:
+    """Why the engine's backend cannot start here (with the fix), or None if it can."""
+    if engine.backend != "spark":
+        return None
+    if importlib.util.find_spec("pyspark") is None:
+        return (
+            "resolve.backend is 'spark' but pyspark is not installed. "
+            "Fix: pip install 'hotpass[spark]', or set resolve.backend: duckdb."
+        )
+    if java_runtime() is None:
+        return (
+            "resolve.backend is 'spark' but no Java runtime (17 or newer) is on PATH or in "
+            "JAVA_HOME. Fix: install one (Debian: apt-get install openjdk-17-jre-headless), "
+            "or set resolve.backend: duckdb."
+        )
+    return None
+
+
+def java_runtime() -> str | None:
+    """The Java executable Spark would use (``JAVA_HOME`` first, then ``PATH``), if any."""
+    home = os.environ.get("JAVA_HOME")
+    if home and Path(home, "bin", "java").is_file():
+        return str(Path(home, "bin", "java"))
+    return shutil.which("java")
+
+
+@contextmanager
+def _spark(engine: Engine) -> Iterator[Any]:
+    """A Spark session with Splink's similarity functions registered; one started here is
+    stopped afterwards. Local masters bind to the loopback interface."""
+    problem = backend_problem(engine)
+    if problem:
+        raise BackendUnavailable(problem)
+    with warnings.catch_warnings():  # pyspark 4.3 warns on every pandas 3 conversion
+        warnings.filterwarnings("ignore", module=r"pyspark(\.|$)")
+        from pyspark.sql import SparkSession
+        from splink.backends.spark import SparkAPI, similarity_jar_location
+
+        os.environ.setdefault("SPARK_CONF_DIR", str(SPARK_CONF))
+        local = engine.spark_master.startswith("local")
+        builder = (
+            SparkSession.builder.master(engine.spark_master)
+            .appName("hotpass-resolve")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", str(2 * engine.threads))
+            .config("spark.default.parallelism", str(2 * engine.threads))
+            .config("spark.sql.session.timeZone", "UTC")
+        )
+        if local:
+            builder = builder.config("spark.driver.host", "127.0.0.1").config(
+                "spark.driver.bindAddress", "127.0.0.1"
+            )
+        for key, value in sorted(engine.spark_conf.items()):
+            builder = builder.config(key, value)
+        owned = SparkSession.getActiveSession() is None  # else a session the caller set up
+        spark = builder.getOrCreate()
+        spark.sparkContext.setLogLevel("ERROR")
+        scratch = engine.spark_checkpoint_dir or tempfile.mkdtemp(prefix="hotpass-spark-")
+        spark.sparkContext.setCheckpointDir(scratch)
+        lineage = "parquet" if engine.spark_checkpoint_dir else "persist"
+        try:
+            yield SparkAPI(spark_session=spark, break_lineage_method=lineage)
+        finally:
+            spark.catalog.clearCache()
+            if owned:
+                spark.stop()
+            if not engine.spark_checkpoint_dir:
+                shutil.rmtree(scratch, ignore_errors=True)
 
 
 def describe(pairs: pd.DataFrame, levels: dict[str, dict[int, str]]) -> pd.Series:
@@ -270,6 +403,7 @@ def resolve(
     profile: Profile,
     decisions: pd.DataFrame | None = None,
     probabilistic: bool = True,
+    engine: Engine | None = None,
 ) -> Resolution:
     """Cluster organisation rows; see the module docstring for the rules."""
     decisions = decisions if decisions is not None else load_decisions(None)
@@ -286,7 +420,7 @@ def resolve(
         }
     )
     if probabilistic and len(orgs) >= MIN_ROWS_FOR_MODEL:
-        model = train_and_score(features(orgs), thresholds)
+        model = train_and_score(features(orgs), thresholds, engine)
         pairs = model.pairs.assign(comparison=describe(model.pairs, model.levels))
     pairs = pairs.rename(columns={"unique_id_l": "left", "unique_id_r": "right"})
     decided = _decided(decisions)

@@ -104,12 +104,19 @@ class Settings:
         if not path.is_file():
             path = PROJECT_DIR / "params" / "pipeline.yaml"
         params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        params.update({k: v for k, v in overrides.items() if v is not None})
+        for key, value in overrides.items():
+            if isinstance(value, dict):  # a nested override changes only the keys it names
+                params[key] = {**(params.get(key) or {}), **value}
+            elif value is not None:
+                params[key] = value
 
         def where(key: str) -> Path:
             return (root / params[key]).resolve()
 
         runner = params.get("runner", {})
+        from .resolve import load_engine
+
+        load_engine(params.get("resolve"))  # a bad backend fails here, before any stage runs
         return cls(
             root=root,
             profile=_profile_ref(root, str(params["profile"])),
@@ -151,6 +158,7 @@ class Settings:
             "plots_dir": str(self.plots_dir),
             "decisions_file": str(self.root / "params" / "review_decisions.yaml"),
             "mask_pii": self.mask_pii,
+            "resolve": dict(self.params.get("resolve") or {}),
         }
 
 

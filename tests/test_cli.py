@@ -3,6 +3,7 @@ can act on."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -19,10 +20,13 @@ from hotpass_lib.read import Workbook
 from hotpass_lib.samples import CONTACT_DB_FILE, REACHOUT_FILE, SACAA_FILE, write_samples
 
 
-def hotpass(*args: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+def hotpass(
+    *args: str, cwd: Path, timeout: int = 900, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hotpass_lib.cli", *args],
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -98,12 +102,25 @@ def test_init_drafts_the_mappings_then_doctor_and_run_pass(tmp_path: Path) -> No
     assert (
         "organisations" in run.stderr and (ws / "data" / "refined" / "organisations.xlsx").is_file()
     )
+    one = hotpass("run", "--stage", "refine", cwd=ws)
+    assert one.returncode == 0, one.stderr[-3000:]
+    assert "refine ✓" in one.stderr and "Evidence:" in one.stderr
 
 
 def test_missing_input_dir_is_one_line_and_exit_2(tmp_path: Path) -> None:
     done = hotpass("run", "--input-dir", "does-not-exist", cwd=tmp_path)
     assert done.returncode == 2
     assert "does-not-exist does not exist" in _one_line_error(done)
+
+
+def test_spark_without_java_stops_before_any_stage(tmp_path: Path) -> None:
+    write_samples(tmp_path / "in", n_orgs=10, seed=1)
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": "/nonexistent"}
+    done = hotpass("run", "--input-dir", "in", "--backend", "spark", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    message = _one_line_error(done)
+    assert "no Java runtime" in message and "resolve.backend: duckdb" in message
+    assert not (tmp_path / "runs").exists()
 
 
 def test_no_workbooks_found(tmp_path: Path) -> None:
