@@ -19,9 +19,11 @@ setup: $(STAMP) $(KERNEL)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(BIN)/python requirements.lock pyproject.toml
+# Bytecode is compiled at install: with PYTHONDONTWRITEBYTECODE set (as on CI machines),
+# every kernel would otherwise recompile pandas, GX, MLflow... from source on each start.
+$(STAMP): $(BIN)/python requirements.lock pyproject.toml Makefile
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip sync --python $(BIN)/python --quiet requirements.lock
+	$(BIN)/uv pip sync --python $(BIN)/python --quiet --compile-bytecode requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --quiet --no-deps -e .
 	touch $(STAMP)
 
