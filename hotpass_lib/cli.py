@@ -313,30 +313,41 @@ def run(
         TextColumn("cells"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
-        tasks = {s: bar.add_task(s, total=None, start=False) for s in stages}
+    # The next stage's kernel starts (and imports) while the current stage runs; MLflow
+    # logging runs in the background.
+    warm = runner.warm_kernel(stages[0], settings)
+    runner.track_in_background()
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            tasks = {s: bar.add_task(s, total=None, start=False) for s in stages}
 
-        def report(name: str, done: int, total: int) -> None:
-            bar.start_task(tasks[name])
-            bar.update(tasks[name], completed=done, total=total)
+            def report(name: str, done: int, total: int) -> None:
+                bar.start_task(tasks[name])
+                bar.update(tasks[name], completed=done, total=total)
 
-        for name in stages:
-            try:
-                record = runner.run_stage(name, settings, run_id, report)
-            except runner.StageFailed as exc:
-                bar.stop()
-                console.print(f"[red]{exc}[/red]")
-                raise typer.Exit(1) from None
-            except KeyboardInterrupt:
-                bar.stop()
-                raise _interrupted() from None
-            total = bar.tasks[tasks[name]].total or 1
-            bar.update(
-                tasks[name],
-                completed=total,
-                total=total,
-                description=f"{name} ✓ {record['duration_s']:.0f}s",
-            )
+            for i, name in enumerate(stages):
+                current = warm
+                warm = runner.warm_kernel(stages[i + 1], settings) if i + 1 < len(stages) else None
+                try:
+                    record = runner.run_stage(name, settings, run_id, report, kernel=current)
+                except runner.StageFailed as exc:
+                    bar.stop()
+                    console.print(f"[red]{exc}[/red]")
+                    raise typer.Exit(1) from None
+                except KeyboardInterrupt:
+                    bar.stop()
+                    raise _interrupted() from None
+                total = bar.tasks[tasks[name]].total or 1
+                bar.update(
+                    tasks[name],
+                    completed=total,
+                    total=total,
+                    description=f"{name} ✓ {record['duration_s']:.0f}s",
+                )
+    finally:
+        if warm:
+            warm.shutdown()
+        runner.finish_tracking()
     _summary(settings, run_id)
 
 
@@ -346,6 +357,7 @@ def stage(
     params: ParamsOption = None,
 ) -> None:
     """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
+    runner.track_in_background()  # MLflow imports while the notebook runs
     try:
         record = runner.run_stage(name, _settings(params))
     except runner.StageFailed as exc:
@@ -353,6 +365,8 @@ def stage(
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise _interrupted() from None
+    finally:
+        runner.finish_tracking()
     console.print(f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {record['html']}")
 
 

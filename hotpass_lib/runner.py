@@ -24,16 +24,20 @@ import traceback
 import uuid
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .atomic import write_text
 from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
 from .profile import PROFILES_DIR
+
+if TYPE_CHECKING:
+    from .kernels import WarmKernel
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
@@ -48,7 +52,10 @@ OFFLINE_ENV = {
     "DVC_NO_ANALYTICS": "1",
     "MLFLOW_DISABLE_TELEMETRY": "true",
     "DO_NOT_TRACK": "1",
+    # GX and pandera import pyspark when installed; it warns about pandas 3 on import.
+    "PYTHONWARNINGS": "ignore:PySpark does not yet fully support pandas:FutureWarning",
 }
+"""Set for the runner and every kernel: no telemetry, no spurious warnings in evidence."""
 PRODUCER = "https://hotpass.invalid/hotpass_lib"
 NAMESPACE = "hotpass"
 EXPERIMENT = "hotpass"
@@ -582,14 +589,69 @@ def _failure(exc: Exception) -> str:
     return f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
 
 
+def warm_kernel(stage: str, settings: Settings) -> WarmKernel | None:
+    """Start ``stage``'s kernel now and import its libraries in the background."""
+    from .kernels import LAZY_IMPORTS, WarmKernel
+
+    os.environ.update(OFFLINE_ENV)
+    try:
+        return WarmKernel(
+            settings.kernel, NOTEBOOKS_DIR / STAGES[stage], LAZY_IMPORTS.get(stage, ())
+        )
+    except Exception as exc:  # papermill then starts a kernel itself, and reports why not
+        logging.getLogger(__name__).debug("no warm kernel for %s: %s", stage, exc)
+        return None
+
+
+class _Tracking:
+    """MLflow logging, in the caller's thread or (for ``hotpass run``) a background one."""
+
+    def __init__(self) -> None:
+        self.executor: ThreadPoolExecutor | None = None
+        self.pending: list[Future[Any]] = []
+
+    def log(self, *args: Any) -> None:
+        if self.executor is None:
+            _log_mlflow(*args)
+        else:
+            self.pending.append(self.executor.submit(_log_mlflow, *args))
+
+
+_tracking = _Tracking()
+
+
+def track_in_background() -> None:
+    """From now on log to MLflow from a background thread (importing MLflow there at once),
+    so the next stage need not wait; call :func:`finish_tracking` before the process ends."""
+    if _tracking.executor is None:
+        _tracking.executor = ThreadPoolExecutor(1, thread_name_prefix="hotpass-tracking")
+        _tracking.pending.append(_tracking.executor.submit(__import__, "mlflow"))
+
+
+def finish_tracking() -> None:
+    """Wait for background MLflow logging, back to logging in the caller's thread; raise
+    the first error it met."""
+    executor, pending = _tracking.executor, _tracking.pending
+    _tracking.executor, _tracking.pending = None, []
+    if executor is not None:
+        executor.shutdown(wait=True)
+    for future in pending:
+        future.result()
+
+
 def run_stage(
-    stage: str, settings: Settings, run_id: str | None = None, progress: Progress | None = None
+    stage: str,
+    settings: Settings,
+    run_id: str | None = None,
+    progress: Progress | None = None,
+    kernel: WarmKernel | None = None,
 ) -> dict[str, Any]:
     """Execute one stage notebook into ``runs/<run id>/`` and record its evidence.
 
     Returns the stage's manifest record; raises :class:`StageFailed` if the notebook failed
     (after rendering its partial HTML and recording the failure everywhere). ``progress``,
-    if given, is called as cells complete.
+    if given, is called as cells complete; ``kernel``, if given, runs the notebook (see
+    :func:`warm_kernel`) and is shut down afterwards.
     """
     import papermill
 
@@ -609,6 +671,7 @@ def run_stage(
     started = _now()
     _emit(client, "START", stage, run_id, started, _datasets(inputs, settings.root, False), [])
 
+    kernel = kernel or warm_kernel(stage, settings)
     declared = papermill.inspect_notebook(str(source))
     parameters = {k: v for k, v in settings.notebook_parameters(run_dir).items() if k in declared}
     error = None
@@ -628,6 +691,7 @@ def run_stage(
             request_save_on_cell_execute=progress is not None,
             execution_timeout=settings.cell_timeout_s,
             start_timeout=120,
+            km=kernel.take() if kernel else None,
         )
     except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
         error = _failure(exc)
@@ -650,6 +714,8 @@ def run_stage(
         _update_manifest(settings, run_id, stage, record)
         raise
     finally:
+        if kernel:
+            kernel.shutdown()
         if watcher:
             watcher.done.set()
             watcher.join()
@@ -673,7 +739,7 @@ def run_stage(
         "scraps": {k: v for k, v in scraps.items() if k not in metrics},
         "error": error,
     }
-    _log_mlflow(settings, run_id, stage, record, html_path)
+    _tracking.log(settings, run_id, stage, record, html_path)
     if error:
         _emit(client, "FAIL", stage, run_id, finished, [], [], mask_pii(trace))
         _update_manifest(settings, run_id, stage, record)
