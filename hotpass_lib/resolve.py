@@ -60,6 +60,8 @@ MIN_ROWS_FOR_MODEL = 50
 """Fewer organisation rows than this cannot train a match model: only name keys link."""
 SPARK_CONF = Path(__file__).with_name("spark_conf")
 """Spark configuration used when none is set (SPARK_CONF_DIR): log errors only."""
+VARIANT_CAP = 50
+"""A name variant shared by more rows than this is not used for blocking."""
 COMPARED = ("name_key", "email_domain", "phone", "website_host", "province")
 
 
@@ -121,11 +123,12 @@ def load_decisions(path: Path | str | None) -> pd.DataFrame:
 
 
 def features(orgs: pd.DataFrame) -> pd.DataFrame:
-    """One row per organisation row with the compared fields; free-mail domains dropped."""
+    """One row per organisation row with the compared fields (free-mail domains dropped)
+    and the name variants used for blocking."""
     emails = orgs["emails"].explode().dropna().astype("string")
     domains = emails.str.split("@", n=1).str[1]
     first_domain = domains[~domains.isin(FREE_MAIL)].groupby(level=0).first()
-    return pd.DataFrame(
+    feats = pd.DataFrame(
         {
             "unique_id": orgs["source_record_id"].astype(str),
             "name_key": orgs["name_key"].astype("string"),
@@ -135,6 +138,35 @@ def features(orgs: pd.DataFrame) -> pd.DataFrame:
             "province": orgs["province"].astype("string"),
         }
     ).sort_values("unique_id", ignore_index=True)
+    variants = name_variants(feats["unique_id"], feats["name_key"])
+    return feats.assign(name_variants=feats["unique_id"].map(variants))
+
+
+def name_variants(ids: pd.Series, name_key: pd.Series, cap: int = VARIANT_CAP) -> pd.Series:
+    """Each name key with one word left out, per row id: two spellings that differ in one
+    word (a typo, a missing or extra word) share a variant. Variants more than ``cap``
+    rows share are dropped: they say little and would make huge blocks."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("names", pd.DataFrame({"uid": ids, "name_key": name_key}))
+        found = con.execute(
+            f"""
+            with words as (
+                select uid, string_split(name_key, ' ') as w from names
+                where name_key is not null and len(string_split(name_key, ' ')) >= 2
+            ),
+            variants as (
+                select distinct uid, unnest(list_transform(range(len(w)), lambda i:
+                    array_to_string(list_filter(w, lambda x, j: j != i + 1), ' '))) as variant
+                from words
+            ),
+            kept as (select variant from variants group by variant having count(*) <= {cap})
+            select uid, list(variant order by variant) as variants
+            from variants semi join kept using (variant) group by uid
+            """
+        ).fetchall()
+    return pd.Series([v for _, v in found], index=[u for u, _ in found], dtype=object)
 
 
 @dataclass
@@ -175,7 +207,7 @@ def train_and_score(
                 block_on("email_domain"),
                 block_on("phone"),
                 block_on("website_host"),
-                block_on("substr(name_key, 1, 6)"),
+                block_on("name_variants", arrays_to_explode=["name_variants"]),
             ],
             retain_intermediate_calculation_columns=True,
             linker_uid="hotpass",
