@@ -15,6 +15,8 @@ import pandas as pd
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from .groups import group_lists
+
 WS = r"[\s\u00a0\u200b\ufeff]"
 _MULTI_SPLIT = r"\s*(?:;|,|/|\|| or |\n)\s*"
 _EMAIL_SPLIT = r"[\s\u00a0;,]+"
@@ -102,13 +104,10 @@ def _regroup(frame: pd.DataFrame, index: pd.Index, col: str, good: str, bad: str
     frame = frame.dropna(subset=["raw"])
     ok = frame.dropna(subset=[col])
     ok = ok[~ok.set_index(col, append=True).index.duplicated()]
-    valid = ok.groupby(level=0)[col].agg(list)
-    invalid = frame[frame[col].isna()].groupby(level=0)["raw"].agg(list)
+    bad_parts = frame[frame[col].isna()]
     out = pd.DataFrame(index=index)
-    out[good] = valid.reindex(index)
-    out[bad] = invalid.reindex(index)
-    for name in (good, bad):
-        out[name] = out[name].map(lambda v: v if isinstance(v, list) else [])
+    out[good] = group_lists(ok.index, ok[col], index=index)
+    out[bad] = group_lists(bad_parts.index, bad_parts["raw"], index=index)
     return out
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .groups import empty_lists, group_lists
 from .normalise import phone_kind, slugify
 from .profile import Profile
 from .resolve import Engine, Resolution, model_json, resolve
@@ -96,11 +97,10 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         distinct = present.groupby("cluster")[field].nunique()
         clash = distinct[distinct > 1].index
         if len(clash):
-            alts = (
-                present[present["cluster"].isin(clash)]
-                .groupby("cluster")[field]
-                .agg(lambda v: json.dumps(sorted(set(v.astype(str))), ensure_ascii=False))
-            )
+            clashing = present[present["cluster"].isin(clash)]
+            alts = group_lists(
+                clashing["cluster"], clashing[field].astype(str), distinct=True, sort=True
+            ).map(lambda v: json.dumps(v, ensure_ascii=False))
             conflicts.append(
                 pd.DataFrame(
                     {
@@ -137,8 +137,8 @@ def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFra
 
 def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
     """Sorted distinct list values per ``key`` of a list column."""
-    exploded = frame[[key, column]].explode(column).dropna()
-    return exploded.drop_duplicates().groupby(key)[column].agg(lambda s: sorted(s))
+    exploded = frame[[key, column]].explode(column)
+    return group_lists(exploded[key], exploded[column], distinct=True, sort=True)
 
 
 def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
@@ -153,15 +153,14 @@ def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
     )
     grouped = c.groupby("_key", sort=True)
     out = grouped[["organisation_id", "name", "role", "is_mailbox"]].first()
-    out["emails"] = _flatten(c, "emails", "_key").reindex(out.index)
-    out["phones"] = _flatten(c, "phones", "_key").reindex(out.index)
-    out["source_record_ids"] = grouped["source_record_id"].agg(lambda s: sorted(set(s)))
+    out["emails"] = empty_lists(_flatten(c, "emails", "_key").reindex(out.index))
+    out["phones"] = empty_lists(_flatten(c, "phones", "_key").reindex(out.index))
+    out["source_record_ids"] = group_lists(
+        c["_key"], c["source_record_id"], distinct=True, sort=True, index=out.index
+    )
     out["best_priority"] = grouped["priority"].max()
-    for col in ("emails", "phones"):
-        out[col] = out[col].map(lambda v: v if isinstance(v, list) else [])
     numbers = out["phones"].explode().dropna()
-    kinds = phone_kind(numbers).groupby(level=0).agg(list)
-    out["phone_kinds"] = kinds.reindex(out.index).map(lambda v: v if isinstance(v, list) else [])
+    out["phone_kinds"] = group_lists(numbers.index, phone_kind(numbers), index=out.index)
     out.insert(0, "contact_id", _hash_id("con_", out.index.to_series()))
     return out.reset_index(drop=True)
 
@@ -252,7 +251,7 @@ def refine(
     ssot.insert(2, "name_key", name_winner.map(orgs.set_index("source_record_id")["name_key"]))
     ssot.insert(3, "organisation_slug", slugify(ssot["name_key"].fillna(ssot["organisation_name"])))
     ssot["country"] = country
-    ssot["source_datasets"] = orgs.groupby("cluster")["source"].agg(lambda s: sorted(set(s)))
+    ssot["source_datasets"] = group_lists(orgs["cluster"], orgs["source"], distinct=True, sort=True)
     linked = pd.concat(
         [
             orgs[["cluster", "source_record_id"]],
@@ -263,8 +262,8 @@ def refine(
             )[["cluster", "source_record_id"]],
         ]
     )
-    ssot["source_record_ids"] = linked.groupby("cluster")["source_record_id"].agg(
-        lambda s: sorted(set(s))
+    ssot["source_record_ids"] = group_lists(
+        linked["cluster"], linked["source_record_id"], distinct=True, sort=True
     )
     ssot["selection_provenance"] = _provenance_json(clusters, provenance, conflicts)
 
@@ -290,8 +289,7 @@ def _org_values(
     both = pd.concat(
         [rows[["organisation_id", column]], people[["organisation_id", column]].explode(column)]
     )
-    both = both.dropna().drop_duplicates().sort_values(["organisation_id", column])
-    return both.groupby("organisation_id")[column].agg(list)
+    return group_lists(both["organisation_id"], both[column], distinct=True, sort=True)
 
 
 def _primary_contacts(
