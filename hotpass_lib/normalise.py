@@ -7,6 +7,7 @@ and is mapped back, so cost follows the number of distinct values, not rows.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -126,12 +127,31 @@ def phone_kind(e164: pd.Series) -> pd.Series:
 # --- e-mails ----------------------------------------------------------------------------
 
 
+_PLAIN_LOCAL = re.compile(r"[a-z0-9!#$%&'*+=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+=?^_`{|}~-]+)*")
+"""An ASCII dot-atom local part: valid as it is, whatever email-validator checks beyond."""
+
+
 def _email(raw: str) -> str | None:
     text = raw.strip().strip("<>\"'()[]").rstrip(".").lower()
     if text.startswith("mailto:"):
         text = text[len("mailto:") :]
     if "@" not in text or "/" in text or _PLACEHOLDER_EMAIL.match(text):
         return None
+    local, _, domain = text.rpartition("@")
+    if len(local) <= 64 and len(text) <= 254 and _PLAIN_LOCAL.fullmatch(local):
+        checked = _checked_domain(domain)  # email-validator once per domain, not per address
+        return None if checked is None else f"{local}@{checked}"
+    return _validated(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _checked_domain(domain: str) -> str | None:
+    """The domain as email-validator normalises it, or None if it rejects it."""
+    checked = _validated(f"x@{domain}")
+    return None if checked is None else checked.partition("@")[2]
+
+
+def _validated(text: str) -> str | None:
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError:

@@ -181,3 +181,28 @@ def test_name_key_is_idempotent_and_suffix_blind(values: list[str], suffix: str)
     assert (with_suffix[base] == keys[base]).all()
     slugs = norm.slugify(names).dropna()
     assert slugs.str.fullmatch(r"[a-z0-9-]*").all()
+
+
+def _email_checked_whole(raw: str) -> str | None:
+    """The reference: every address through email-validator as a whole."""
+    text = raw.strip().strip("<>\"'()[]").rstrip(".").lower()
+    text = text.removeprefix("mailto:")
+    if "@" not in text or "/" in text or norm._PLACEHOLDER_EMAIL.match(text):
+        return None
+    return norm._validated(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.emails(),
+        st.builds(lambda a, b: f"{a}@{b}", st.text(max_size=12), st.text(max_size=12)),
+        st.builds(
+            lambda e, junk: e.replace("@", junk + "@", 1),
+            st.emails(),
+            st.sampled_from([".", "..", " ", "é", '"q"', "ä"]),
+        ),
+    )
+)
+def test_per_domain_validation_agrees_with_whole_address_validation(raw: str) -> None:
+    assert norm._email(raw) == _email_checked_whole(raw)
