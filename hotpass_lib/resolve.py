@@ -6,9 +6,9 @@ Two kinds of evidence link rows:
   another row's name key;
 - probabilistic: a Splink model trained by EM on each run's data, comparing names
   (Jaro-Winkler, term-frequency adjusted), e-mail domains, phones, website hosts and
-  provinces. It runs on embedded DuckDB by default, or on Spark (``resolve.backend: spark``)
-  with the same settings, for data beyond one machine. Pairs at or above the profile's match probability are merged; pairs between the
-  review and match probabilities go to the review queue.
+  provinces, on embedded DuckDB by default or on Spark (``resolve.backend: spark``) with the
+  same settings. Pairs at or above the profile's match probability are merged; pairs
+  between the review and match probabilities go to the review queue.
 
 A reviewer's decisions (``params/review_decisions.yaml``) force a pair together (``same``)
 or apart (``different``). Clusters are the connected components of the resulting graph.
@@ -150,7 +150,7 @@ def name_variants(ids: pd.Series, name_key: pd.Series, cap: int = VARIANT_CAP) -
 
     with duckdb.connect() as con:
         con.register("names", pd.DataFrame({"uid": ids, "name_key": name_key}))
-        found = con.execute(
+        found = con.sql(
             f"""
             with words as (
                 select uid, string_split(name_key, ' ') as w from names
@@ -165,8 +165,8 @@ def name_variants(ids: pd.Series, name_key: pd.Series, cap: int = VARIANT_CAP) -
             select uid, list(variant order by variant) as variants
             from variants semi join kept using (variant) group by uid
             """
-        ).fetchall()
-    return pd.Series([v for _, v in found], index=[u for u, _ in found], dtype=object)
+        ).to_arrow_table()
+    return pd.Series(found["variants"].to_pylist(), index=found["uid"].to_pylist(), dtype=object)
 
 
 @dataclass
