@@ -79,7 +79,7 @@ DVC_STAGE = """\
 {deps}
     params:
       - params/pipeline.yaml:
-          - profile
+{params}
     outs:
       - {out}
     metrics:
@@ -104,8 +104,14 @@ def _workspace_dvc(input_dir: str, workbooks: list[str]) -> str:
             "data/refined",
         ),
     }
+    params = {"refine": ["profile", "resolve"]}
     stages = "".join(
-        DVC_STAGE.format(name=name, out=out, deps="\n".join(f"      - {d}" for d in deps))
+        DVC_STAGE.format(
+            name=name,
+            out=out,
+            deps="\n".join(f"      - {d}" for d in deps),
+            params="\n".join(f"          - {k}" for k in params.get(name, ["profile"])),
+        )
         for name, (deps, out) in io.items()
     )
     return DVC_TEMPLATE.format(stages=stages)

@@ -92,6 +92,9 @@ def test_init_drafts_the_mappings_then_doctor_and_run_pass(tmp_path: Path) -> No
             if spec.address_column:  # found by content, in its new position
                 assert got["address_column"]
 
+    stages = yaml.safe_load((ws / "dvc.yaml").read_text())["stages"]
+    assert stages["refine"]["params"] == [{"params/pipeline.yaml": ["profile", "resolve"]}]
+
     again = hotpass("init", "--input-dir", ".", cwd=ws)
     assert again.returncode == 2 and "--force" in _one_line_error(again)
 
