@@ -126,6 +126,14 @@ def test_spark_without_java_stops_before_any_stage(tmp_path: Path) -> None:
     assert not (tmp_path / "runs").exists()
 
 
+def test_unknown_backend_names_the_parameter(tmp_path: Path) -> None:
+    write_samples(tmp_path / "in", n_orgs=10, seed=1)
+    done = hotpass("run", "--input-dir", "in", "--backend", "sparkk", cwd=tmp_path)
+    assert done.returncode == 2
+    message = _one_line_error(done)
+    assert "resolve.backend" in message and "'duckdb' or 'spark'" in message
+
+
 def test_no_workbooks_found(tmp_path: Path) -> None:
     (tmp_path / "in").mkdir()
     done = hotpass("run", "--input-dir", "in", cwd=tmp_path)
