@@ -231,18 +231,28 @@ def _ascii(text: pd.Series) -> pd.Series:
 
 
 def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
-    """A matching key: ASCII, lower case, ``trading as`` -> ``t/a``, legal suffixes
-    (``(Pty) Ltd``, ``CC``, ...) and punctuation dropped, whitespace collapsed."""
+    """A matching key: ASCII, lower case, ``trading as`` -> ``t/a``, punctuation dropped,
+    whitespace collapsed, legal suffixes (``(Pty) Ltd``, ``CC``, ...) removed as whole
+    words. Idempotent: a key is its own key."""
     key = _ascii(clean_text(names)).str.lower()
     key = key.str.replace(r"\btrading\s+as\b|\bt\s*/\s*a\b", " ta ", regex=True)
-    key = key.str.replace("&", " and ", regex=False)
-    suffixes = sorted({s.lower() for s in legal_suffixes}, key=len, reverse=True)
+    key = _words(key.str.replace("&", " and ", regex=False))
+    words = _words(_ascii(pd.Series(sorted(set(legal_suffixes)), dtype="string")).str.lower())
+    suffixes = sorted(set(words.dropna()) - {""}, key=len, reverse=True)
     if suffixes:
         alternation = "|".join(re.escape(s) for s in suffixes)
-        pattern = rf"(?:^|(?<=[\s\-,.(]))(?:{alternation})(?=$|[\s\-,.)])"
-        key = key.str.replace(pattern, " ", regex=True)
-    key = key.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
+        pattern = rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])"
+        while True:  # removing one suffix can join the words of another ("pty cc ltd")
+            stripped = _words(key.str.replace(pattern, " ", regex=True))
+            if stripped.equals(key):
+                break
+            key = stripped
     return key.mask(key == "")
+
+
+def _words(text: pd.Series) -> pd.Series:
+    """Runs of anything but ``a-z0-9`` as single spaces, trimmed."""
+    return text.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
 
 
 def slugify(names: pd.Series) -> pd.Series:

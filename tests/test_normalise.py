@@ -206,3 +206,14 @@ def _email_checked_whole(raw: str) -> str | None:
 )
 def test_per_domain_validation_agrees_with_whole_address_validation(raw: str) -> None:
     assert norm._email(raw) == _email_checked_whole(raw)
+
+
+def test_name_key_strips_suffixes_at_any_non_alphanumeric_boundary() -> None:
+    keys = norm.name_key(pd.Series(["0\x1bCC", "Acme_Pty_Ltd"], dtype="string"), SUFFIXES)
+    assert keys.tolist() == ["0", "acme"]  # found by Hypothesis: "0\x1bCC" gave "0 cc"
+    assert norm.name_key(keys, SUFFIXES).tolist() == keys.tolist()
+
+
+def test_name_key_removes_a_suffix_that_another_suffix_split() -> None:
+    keys = norm.name_key(pd.Series(["Bravo pty cc ltd"], dtype="string"), ["pty ltd", "cc"])
+    assert keys.tolist() == ["bravo"]
