@@ -183,7 +183,7 @@ def init(
             [sys.executable, "-m", "dvc", "init", "-q", *([] if in_git else ["--no-scm"])],
             cwd=directory,
             check=True,
-            env={**os.environ, **runner.OFFLINE_ENV},
+            env=runner.offline_env(),
         )
     console.print(f"[bold]Workspace ready[/bold] in {directory}")
     if drafts:
@@ -382,8 +382,7 @@ def pipeline() -> None:
     settings = _settings(None)
     run_id = runner.new_run_id()
     env = {
-        **os.environ,
-        **runner.OFFLINE_ENV,
+        **runner.offline_env(),
         "HOTPASS_RUN_ID": run_id,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     }

@@ -71,10 +71,9 @@ class WarmKernel:
         try:
             client.wait_for_ready(timeout=WARM_TIMEOUT_S)
             msg_id = client.execute(code, silent=True, store_history=False)
-            while client.get_shell_msg(timeout=WARM_TIMEOUT_S)["parent_header"].get("msg_id") != (
-                msg_id
-            ):
-                pass
+            reply: dict = {}
+            while reply.get("parent_header", {}).get("msg_id") != msg_id:
+                reply = client.get_shell_msg(timeout=WARM_TIMEOUT_S)
         except Exception as exc:  # the notebook's own import cell will show any real problem
             log.debug("warming kernel failed: %s", exc)
         finally:

@@ -589,11 +589,21 @@ def _failure(exc: Exception) -> str:
     return f"{ename}: {evalue}" if ename else f"{type(exc).__name__}: {exc}"
 
 
+def offline_env() -> dict[str, str]:
+    """This process's environment with :data:`OFFLINE_ENV` applied; a warnings filter the
+    user set is kept, ours added after it."""
+    env = {**os.environ, **OFFLINE_ENV}
+    own, ours = os.environ.get("PYTHONWARNINGS"), OFFLINE_ENV["PYTHONWARNINGS"]
+    if own:
+        env["PYTHONWARNINGS"] = own if ours in own else f"{own},{ours}"
+    return env
+
+
 def warm_kernel(stage: str, settings: Settings) -> WarmKernel | None:
     """Start ``stage``'s kernel now and import its libraries in the background."""
     from .kernels import LAZY_IMPORTS, WarmKernel
 
-    os.environ.update(OFFLINE_ENV)
+    os.environ.update(offline_env())  # kernels started from here inherit it
     try:
         return WarmKernel(
             settings.kernel, NOTEBOOKS_DIR / STAGES[stage], LAZY_IMPORTS.get(stage, ())
@@ -657,7 +667,7 @@ def run_stage(
 
     from .scraps import read_scraps
 
-    os.environ.update(OFFLINE_ENV)
+    os.environ.update(offline_env())  # kernels started from here inherit it
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages: {list(STAGES)}")
     run_id = run_id or current_run_id(settings)

@@ -72,3 +72,14 @@ def test_match_model_becomes_champion_only_when_f1_is_not_worse(tmp_path: Path) 
     assert int(champion.version) == 3 and champion.tags["f1"] == "0.95"
     versions = MlflowClient().search_model_versions(f"name='{runner.MODEL_NAME}'")
     assert len(versions) == 3
+
+
+def test_offline_env_keeps_a_users_warnings_filter(monkeypatch) -> None:
+    from hotpass_lib.runner import OFFLINE_ENV, offline_env
+
+    monkeypatch.setenv("PYTHONWARNINGS", "error::DeprecationWarning")
+    env = offline_env()
+    assert env["PYTHONWARNINGS"] == f"error::DeprecationWarning,{OFFLINE_ENV['PYTHONWARNINGS']}"
+    assert env["GX_ANALYTICS_ENABLED"] == "false" and env["DO_NOT_TRACK"] == "1"
+    monkeypatch.delenv("PYTHONWARNINGS")
+    assert offline_env()["PYTHONWARNINGS"] == OFFLINE_ENV["PYTHONWARNINGS"]
