@@ -62,10 +62,11 @@ def clean_text(values: pd.Series) -> pd.Series:
     return out.mask(out == "")
 
 
-def split_multi(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
-    """Split cells holding several values into lists (NA -> empty list)."""
-    parts = clean_text(values).str.split(pattern, regex=True)
-    return parts.map(lambda p: [x for x in p if x] if isinstance(p, list) else [])
+def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
+    """The values of cells holding several, one per row; the index repeats the cell's
+    (blank cells and empty parts give no row)."""
+    parts = clean_text(values).str.split(pattern, regex=True).explode()
+    return parts[parts.notna() & (parts != "")]
 
 
 # --- phones -----------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def normalise_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
     Handles numeric cells (``27832269672``, ``27832269672.0``), spaces, NBSP and several
     numbers in one cell. Invalid values are kept in ``invalid_phones`` for flagging.
     """
-    parts = split_multi(values).explode()
+    parts = split_parts(values)
     e164 = _map_distinct(parts, lambda v: _phone_e164(v, region))
     frame = pd.DataFrame({"raw": parts, "e164": e164})
     return _regroup(frame, values.index, "e164", "phones", "invalid_phones")
@@ -164,7 +165,7 @@ def normalise_emails(values: pd.Series) -> pd.DataFrame:
     Several per cell are split; a trailing dot is removed; URLs pasted into the cell and
     placeholders are rejected into ``invalid_emails``. No DNS look-ups.
     """
-    parts = split_multi(values, _EMAIL_SPLIT).explode()
+    parts = split_parts(values, _EMAIL_SPLIT)
     frame = pd.DataFrame({"raw": parts, "email": _map_distinct(parts, _email)})
     return _regroup(frame, values.index, "email", "emails", "invalid_emails")
 
@@ -286,8 +287,7 @@ def parse_contact_people(values: pd.Series) -> pd.DataFrame:
     such as ``Accountable Manager (Not Publicly Listed)`` (role kept, name NA).
     The result's index repeats the input index (one row per person).
     """
-    parts = split_multi(values, r"\s*;\s*").explode().dropna()
-    parts = parts.astype("string")
+    parts = split_parts(values, r"\s*;\s*").astype("string")
     paren = parts.str.extract(r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
     dash = parts.str.extract(r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
     name = paren["name"].fillna(dash["name"]).fillna(parts)

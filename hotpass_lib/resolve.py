@@ -341,9 +341,10 @@ def _spark(engine: Engine) -> Iterator[Any]:
 
 def describe(pairs: pd.DataFrame, levels: dict[str, dict[int, str]]) -> pd.Series:
     """The comparison levels that decided each pair, in words."""
-    parts = [
-        pairs[f"gamma_{c}"].map(lambda g, c=c: f"{c}: {levels[c].get(int(g), g)}") for c in COMPARED
-    ]
+    parts = []
+    for c in COMPARED:
+        gamma = pairs[f"gamma_{c}"]
+        parts.append(f"{c}: " + gamma.map(levels[c]).fillna(gamma).astype(str))
     return pd.concat(parts, axis=1).agg("; ".join, axis=1)
 
 

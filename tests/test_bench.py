@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from hotpass_lib.runner import PROJECT_DIR
 
+from .helpers import run_module
+
 
 def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    done = run_module("bench", "--quick", "--out", str(tmp_path), cwd=PROJECT_DIR, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     (result,) = tmp_path.glob("*-quick.json")
     data = json.loads(result.read_text())

@@ -19,19 +19,7 @@ from hotpass_lib.profile import load_profile
 from hotpass_lib.read import Workbook
 from hotpass_lib.samples import CONTACT_DB_FILE, REACHOUT_FILE, SACAA_FILE, write_samples
 
-
-def hotpass(
-    *args: str, cwd: Path, timeout: int = 900, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotpass_lib.cli", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+from .helpers import hotpass
 
 
 def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 
 import pandas as pd
@@ -17,19 +15,15 @@ from hotpass_lib.refine import refine
 from hotpass_lib.runner import PROJECT_DIR
 from hotpass_lib.validate import check_contract
 
+from .helpers import hotpass
+
 
 def test_committed_exports_match_the_models() -> None:
     assert contracts.drift() == [], "run `hotpass contracts export` and commit contracts/"
 
 
 def test_cli_drift_check_passes_on_the_checkout() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "hotpass_lib.cli", "contracts", "export", "--check"],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = hotpass("contracts", "export", "--check", cwd=PROJECT_DIR)
     assert done.returncode == 0, done.stderr
 
 

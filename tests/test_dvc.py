@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from hotpass_lib.runner import PROJECT_DIR
+
+from .helpers import hotpass, run_module
 
 pytestmark = pytest.mark.e2e
 
@@ -28,35 +29,15 @@ def _copy_project(ws: Path) -> None:
 
 
 def _dvc(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "dvc", *args],
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = run_module("dvc", *args, cwd=ws, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return done
 
 
-def _pipeline(ws: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotpass_lib.cli", "pipeline"],
-        cwd=ws,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
 def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
     _copy_project(tmp_path)
-    subprocess.run(
-        [sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], cwd=tmp_path, check=True
-    )
-    first = _pipeline(tmp_path)
+    _dvc(tmp_path, "init", "--no-scm", "-q")
+    first = hotpass("pipeline", cwd=tmp_path)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     runs = [p.parent for p in (tmp_path / "runs").glob("*/manifest.json")]
     assert len(runs) == 1  # all stages of one repro share one run folder
@@ -64,7 +45,7 @@ def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
     assert list(manifest["stages"]) == ["ingest", "validate", "refine", "publish"]
     lock = (tmp_path / "dvc.lock").read_text()
 
-    second = _pipeline(tmp_path)
+    second = hotpass("pipeline", cwd=tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Nothing changed" in second.stderr
     assert "Running stage" not in second.stdout

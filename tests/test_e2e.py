@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import mlflow
@@ -16,27 +14,17 @@ from hotpass_lib.evaluate import organisation_scores
 from hotpass_lib.samples import SACAA_FILE, write_samples
 from hotpass_lib.store import load_table
 
+from .helpers import hotpass
 from .test_lineage import validate_event
 
 pytestmark = pytest.mark.e2e
-
-
-def _hotpass(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hotpass_lib.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = tmp_path_factory.mktemp("ws")
     write_samples(ws / "data" / "samples", n_orgs=60, seed=11)
-    done = _hotpass("run", cwd=ws)
+    done = hotpass("run", cwd=ws)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "SSOT:" in done.stderr and "Evidence:" in done.stderr
     return ws
@@ -157,7 +145,7 @@ def test_a_failing_stage_stops_with_evidence(tmp_path: Path) -> None:
     wb = xlsxwriter.Workbook(str(folder / SACAA_FILE))
     wb.add_worksheet("Not Cleaned").write_string(0, 0, "Name of Organisation")
     wb.close()
-    done = _hotpass("run", cwd=tmp_path)
+    done = hotpass("run", cwd=tmp_path)
     assert done.returncode == 1
     assert "ingest" in done.stderr and "failed" in done.stderr
     run_dir = _run_dir(tmp_path)
@@ -182,7 +170,7 @@ def test_invalid_emails_above_tolerance_stop_at_validate(tmp_path: Path) -> None
     for row in range(2, sheet.max_row + 1):
         sheet.cell(row=row, column=7, value=f"contact at office {row}")
     book.save(folder / SACAA_FILE)
-    done = _hotpass("run", cwd=tmp_path)
+    done = hotpass("run", cwd=tmp_path)
     assert done.returncode == 1
     assert "validate" in done.stderr and "emails_all_valid" in done.stderr
     run_dir = _run_dir(tmp_path)
@@ -197,9 +185,9 @@ def test_invalid_emails_above_tolerance_stop_at_validate(tmp_path: Path) -> None
 
 def test_evidence_verify_accepts_the_run_and_catches_tampering(workspace: Path) -> None:
     run_dir = _run_dir(workspace)
-    ok = _hotpass("evidence", "verify", run_dir.name, cwd=workspace)
+    ok = hotpass("evidence", "verify", run_dir.name, cwd=workspace)
     assert ok.returncode == 0, ok.stderr
-    listed = _hotpass("evidence", "list", cwd=workspace)
+    listed = hotpass("evidence", "list", cwd=workspace)
     assert run_dir.name in listed.stdout
     statement = json.loads((run_dir / "provenance.json").read_text())
     assert statement["_type"] == "https://in-toto.io/Statement/v1"
@@ -210,7 +198,7 @@ def test_evidence_verify_accepts_the_run_and_catches_tampering(workspace: Path) 
     ):
         original = target.read_bytes()
         target.write_bytes(original + b"\n")
-        bad = _hotpass("evidence", "verify", str(run_dir), cwd=workspace)
+        bad = hotpass("evidence", "verify", str(run_dir), cwd=workspace)
         target.write_bytes(original)
         assert bad.returncode == 1
         assert f"modified: {target.name}" in bad.stderr.replace(f"{run_dir.name}/", "").replace(

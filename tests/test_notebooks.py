@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from hotpass_lib.runner import NOTEBOOKS_DIR
 from hotpass_lib.samples import write_samples
+
+from .helpers import run_module
 
 pytestmark = pytest.mark.notebooks
 
@@ -20,24 +20,16 @@ def test_notebooks_validate_with_nbval(tmp_path: Path) -> None:
     JupyterLab, without touching the checkout's data/."""
     shutil.copytree(NOTEBOOKS_DIR, tmp_path / "notebooks", ignore=shutil.ignore_patterns(".*"))
     write_samples(tmp_path / "data" / "samples", n_orgs=40, seed=5)
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--nbval-lax",
-            "--nbval-kernel-name",
-            "hotpass",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "notebooks",
-        ],
+    done = run_module(
+        "pytest",
+        "--nbval-lax",
+        "--nbval-kernel-name",
+        "hotpass",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "notebooks",
         cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:]
     assert "failed" not in done.stdout.splitlines()[-1]
