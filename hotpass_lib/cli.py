@@ -23,7 +23,7 @@ from rich.table import Table
 
 from . import runner
 from .profile import ProfileError
-from .read import InputError
+from .read import InputError, spreadsheets
 
 app = typer.Typer(
     help="Hotpass: refine messy workbooks into one governed SSOT.",
@@ -67,7 +67,6 @@ def _settings(params: Path | None, **overrides: object) -> runner.Settings:
 
 # --- set-up -----------------------------------------------------------------------------
 
-WORKBOOKS = {".xlsx", ".xlsm", ".csv"}
 DVC_TEMPLATE = """\
 # Hotpass pipeline for this workspace: `dvc repro` runs the stages that changed.
 stages:
@@ -125,6 +124,14 @@ def init(
         str | None, typer.Option(help="a bundled profile; default: draft one")
     ] = None,
     force: Annotated[bool, typer.Option(help="overwrite existing files")] = False,
+    name_column: Annotated[
+        str | None,
+        typer.Option(help="header of the column naming each organisation (default: inferred)"),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(help="country of the data, e.g. US, GB, ZA (default: inferred from phones)"),
+    ] = None,
 ) -> None:
     """Scaffold a workspace for your workbooks; draft a profile from them if none is given."""
     from .draft import draft_profile
@@ -155,7 +162,9 @@ def init(
         text = (PROFILES_DIR / f"{profile}.yaml").read_text(encoding="utf-8")
         drafts = []
     else:
-        text, drafts = draft_profile(inputs, name)
+        if region and (len(region) != 2 or not region.isalpha()):
+            raise UserError(f"--region {region!r} is not a two-letter country code, e.g. US.")
+        text, drafts = draft_profile(inputs, name, name_column, region)
     try:
         rel_input = os.path.relpath(inputs, directory)
     except ValueError:
@@ -170,7 +179,7 @@ def init(
         encoding="utf-8",
     )
     targets[1].write_text(text, encoding="utf-8")
-    workbooks = sorted(p.name for p in inputs.iterdir() if p.suffix.lower() in WORKBOOKS)
+    workbooks = [p.name for p in spreadsheets(inputs)]
     targets[2].write_text(_workspace_dvc(rel_input, workbooks), encoding="utf-8")
     if not any((p / ".dvc").is_dir() for p in (directory, *directory.parents)):
         in_git = (
@@ -237,12 +246,15 @@ def _preflight(settings: runner.Settings) -> None:
             f"input folder {settings.input_dir} does not exist. "
             "Fix: pass --input-dir with a folder of workbooks."
         )
+    from .ingest import find_sources
+
     profile = load_profile(settings.profile)
-    if not any(p for s in profile.sources for g in s.patterns for p in settings.input_dir.glob(g)):
+    if not find_sources(settings.input_dir, profile)[0]:
         raise UserError(
             f"no workbook in {settings.input_dir} matches profile {profile.name!r} "
-            f"(patterns: {[s.files for s in profile.sources]}). "
-            "Fix: check --input-dir and --profile, or draft one with `hotpass init`."
+            f"(patterns: {[s.files for s in profile.sources]}), by name or by its sheets "
+            "and headers. Fix: check --input-dir and --profile, or draft one with "
+            "`hotpass init`."
         )
     problem = backend_problem(load_engine(settings.params.get("resolve")))
     if problem:

@@ -15,8 +15,6 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from .normalise import OFFICIAL_PROVINCES
-
 RECORD_ID = r"^.+#.+!\d+$"
 HTTPS_URL = r"^https://[a-z0-9.-]+\.[a-z]{2,}(?:/\S*)?$"
 E164 = r"^\+[1-9]\d{6,14}$"
@@ -53,7 +51,11 @@ class CanonicalOrganisation(pa.DataFrameModel):
     priority: Series[int] = pa.Field(ge=0, description="source priority (higher wins)")
     organisation_name: Series[str] = pa.Field(str_length={"min_value": 1})
     name_key: Series[str] = pa.Field(nullable=True, description="matching key")
-    province: Series[str] = pa.Field(nullable=True, isin=list(OFFICIAL_PROVINCES))
+    province: Series[str] = pa.Field(
+        nullable=True,
+        description="official province name (South African profiles: checked by the GX "
+        "suite against the nine names), else the region as written",
+    )
     website: Series[str] = pa.Field(nullable=True, str_matches=HTTPS_URL)
     emails: Series[object] = pa.Field(description="valid e-mails")
     phones: Series[object] = pa.Field(description="E.164 phones")
@@ -98,8 +100,14 @@ class SSOTOrganisation(pa.DataFrameModel):
     )
     organisation_name: Series[str] = pa.Field(str_length={"min_value": 1})
     organisation_slug: Series[str] = pa.Field(str_matches=r"^[a-z0-9-]+$")
-    province: Series[str] = pa.Field(nullable=True, isin=list(OFFICIAL_PROVINCES))
-    country: Series[str] = pa.Field(str_length=2)
+    province: Series[str] = pa.Field(
+        nullable=True,
+        description="official province name (South African profiles: checked by the GX "
+        "suite against the nine names), else the region as written",
+    )
+    country: Series[str] = pa.Field(
+        nullable=True, str_length=2, description="ISO 3166 code; null when the data does not say"
+    )
     website: Series[str] = pa.Field(nullable=True, str_matches=HTTPS_URL)
     primary_email: Series[str] = pa.Field(nullable=True, str_matches=EMAIL)
     primary_phone: Series[str] = pa.Field(nullable=True, str_matches=E164)

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .ingest import _read_source_sheet, _sheet_specs, _Unusable
+from .ingest import _read_source_sheet, _sheet_specs, _Unusable, find_sources
 from .profile import ProfileError, load_profile
 from .read import InputError, Workbook
 from .resolve import backend_problem, load_engine
@@ -155,36 +155,41 @@ def _inputs(settings: Settings) -> list[Check]:
             ),
         ]
     found = 0
-    for source in profile.sources:
-        for path in sorted({p for g in source.patterns for p in settings.input_dir.glob(g)}):
-            found += 1
-            try:
-                book = Workbook(path)
-                reader = "python-calamine" if book._calamine is not None else "openpyxl"
-                problems = []
-                for spec, optional in _sheet_specs(book, source):
-                    try:
-                        _read_source_sheet(book, source, spec, optional)
-                    except _Unusable:
-                        continue
-                    except InputError as exc:
-                        problems.append(str(exc))
-            except InputError as exc:
-                checks.append(Check(f"input {path.name}", False, str(exc), "see the message"))
-                continue
-            if problems:
-                checks.append(
-                    Check(
-                        f"input {path.name}",
-                        False,
-                        problems[0],
-                        "map the column in the profile or fix the workbook",
-                    )
+    for item in find_sources(settings.input_dir, profile)[0]:
+        source, path = item.source, item.path
+        found += 1
+        try:
+            book = Workbook(path)
+            reader = "python-calamine" if book._calamine is not None else "openpyxl"
+            problems = []
+            for spec, optional in _sheet_specs(book, source):
+                try:
+                    _read_source_sheet(book, source, spec, optional)
+                except _Unusable:
+                    continue
+                except InputError as exc:
+                    problems.append(str(exc))
+        except InputError as exc:
+            checks.append(Check(f"input {path.name}", False, str(exc), "see the message"))
+            continue
+        if problems:
+            checks.append(
+                Check(
+                    f"input {path.name}",
+                    False,
+                    problems[0],
+                    "map the column in the profile or fix the workbook",
                 )
-            else:
-                checks.append(
-                    Check(f"input {path.name}", True, f"read with {reader}; required columns found")
+            )
+        else:
+            checks.append(
+                Check(
+                    f"input {path.name}",
+                    True,
+                    f"source {source.name!r} by {item.matched_by}; read with {reader}; "
+                    "required columns found",
                 )
+            )
     if not found:
         checks.append(
             Check(

@@ -1,10 +1,13 @@
 """Drafting a profile from the workbooks themselves (``hotpass init``).
 
 Every sheet's header row is detected, its headers are matched against the vocabulary of
-the bundled profiles (mapped / suggested / unmapped), and the sheet is classed as
-organisations, contacts or addresses from what it holds. Contacts and addresses are linked
-to the workbook's organisations sheet by a shared key column when the values match, else
-by name. The draft is YAML with comments for the user to confirm.
+the bundled profiles (many domains and languages: mapped / suggested / unmapped), and
+columns no header explains are judged by their values (names, e-mails, websites, phones;
+:mod:`hotpass_lib.infer`). Each sheet is classed as organisations, contacts or addresses
+from what it holds. Contacts and addresses are linked to the workbook's organisations sheet
+by a shared key column when the values match, else by name. The country (and so the phone
+region, legal suffixes and provinces) is inferred from the data. The draft is YAML with
+comments giving the evidence for every inference, for the user to confirm.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from anyascii import anyascii
 
+from . import infer
 from .mapping import map_columns, mapped_fields
 from .profile import PROFILES_DIR, Profile, load_profile
-from .read import InputError, Workbook, read_sheet
+from .read import SPREADSHEET_SUFFIXES, InputError, Workbook, read_sheet, spreadsheets
 
 PERSON_FIELDS = {"first_name", "last_name"}
 KIND_FIELDS = {"address_type"}
@@ -26,7 +31,8 @@ KIND_FIELDS = {"address_type"}
 ADDRESS_HINT = re.compile(
     r"\b(?:po box|p\.?o\.? box|street|road|st\b|avenue|hangar|airport|private bag)", re.I
 )
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".csv"}
+CONTENT_FIELDS = ("email", "website", "phone")
+"""Fields recognised by their values when no header names them."""
 
 
 def vocabulary(profiles_dir: Path = PROFILES_DIR) -> dict[str, list[str]]:
@@ -63,6 +69,9 @@ class SheetDraft:
     address_column: int | None = None
     reason: str = ""
     keys: set[str] = field(default_factory=set)
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    inferred: list[str] = field(default_factory=list)
+    """How columns no header explained were mapped, in words."""
 
 
 def _address_column(frame: pd.DataFrame) -> int | None:
@@ -75,7 +84,55 @@ def _address_column(frame: pd.DataFrame) -> int | None:
     return None
 
 
-def draft_sheet(book: Workbook, sheet: str, words: dict[str, list[str]]) -> SheetDraft:
+def _by_content(
+    frame: pd.DataFrame, report: pd.DataFrame, fields: dict[str, str], name_column: str | None
+) -> list[str]:
+    """Map columns no header explained by what their values look like; returns what was
+    inferred, in words (``fields`` and ``report`` are updated)."""
+    notes = []
+    free = [str(h) for h, m in zip(report["header"], report["method"], strict=True)
+            if m in {"unmapped", "suggested"}]  # fmt: skip
+    if name_column is not None:
+        if name_column not in frame.columns:
+            raise InputError(
+                f"--name-column {name_column!r} is not a header of this sheet (headers: "
+                f"{[str(c) for c in frame.columns]}). Fix: give the header exactly as written."
+            )
+        previous = fields.get("organisation_name")
+        fields["organisation_name"] = name_column
+        report.loc[report["header"] == name_column, ["field", "method", "score"]] = [
+            "organisation_name", "override", 100.0,
+        ]  # fmt: skip
+        if previous and previous != name_column:
+            report.loc[report["header"] == previous, ["field", "method"]] = [None, "unmapped"]
+        notes.append(f"{name_column!r} -> organisation_name (--name-column)")
+        free = [h for h in free if h != name_column]
+    for kind in CONTENT_FIELDS:
+        if kind in fields:
+            continue
+        shares = {h: infer.looks_like(frame[h], kind) for h in free}
+        best = max(shares, key=lambda h: shares[h], default=None)
+        if best is not None and shares[best] >= 0.6:
+            fields[kind] = best
+            free.remove(best)
+            report.loc[report["header"] == best, ["field", "method", "score"]] = [
+                kind, "content", round(100 * shares[best], 1),
+            ]  # fmt: skip
+            notes.append(f"{best!r} -> {kind} (by content: {shares[best]:.0%} of values)")
+    if "organisation_name" not in fields:
+        found = infer.name_column(frame, free)
+        if found.value:
+            fields["organisation_name"] = found.value
+            report.loc[report["header"] == found.value, ["field", "method", "score"]] = [
+                "organisation_name", "content", 100.0,
+            ]  # fmt: skip
+            notes.append(f"{found.value!r} -> organisation_name ({found.evidence})")
+    return notes
+
+
+def draft_sheet(
+    book: Workbook, sheet: str, words: dict[str, list[str]], name_column: str | None = None
+) -> SheetDraft:
     """Header row, mappings and kind of one sheet."""
     every = {s for names in words.values() for s in names}
     data = read_sheet(book, sheet, "auto", every)
@@ -87,6 +144,8 @@ def draft_sheet(book: Workbook, sheet: str, words: dict[str, list[str]]) -> Shee
         )
     report = map_columns([str(c) for c in frame.columns], words)
     fields = mapped_fields(report)
+    use_override = name_column is not None and name_column in frame.columns
+    inferred = _by_content(frame, report, fields, name_column if use_override else None)
     columns = {f: [h] for f, h in fields.items()}
     address = _address_column(frame)
     has_person = bool(PERSON_FIELDS & set(fields))
@@ -117,6 +176,8 @@ def draft_sheet(book: Workbook, sheet: str, words: dict[str, list[str]]) -> Shee
         address_column=address if kind == "addresses" else None,
         reason=reason,
         keys=keys,
+        frame=frame.rename(columns={h: f for f, h in fields.items()})[list(fields)],
+        inferred=inferred,
     )
 
 
@@ -134,24 +195,67 @@ def _link(draft: SheetDraft, organisations: list[SheetDraft]) -> dict[str, str] 
     return {"sheet": target.sheet, "by": "name"}
 
 
-def draft_profile(input_dir: Path, name: str = "draft") -> tuple[str, list[SheetDraft]]:
-    """A commented profile YAML for every workbook in ``input_dir``, and the sheet drafts."""
+def _column(drafts: list[SheetDraft], fields: tuple[str, ...]) -> pd.Series:
+    """Every value of ``fields`` across the sheets that are read."""
+    parts = [d.frame[f] for d in drafts if d.kind for f in fields if f in d.frame]
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="string")
+
+
+def locale(drafts: list[SheetDraft], region: str | None = None) -> tuple[dict, list[str]]:
+    """Country, phone region, legal suffixes and provinces for the data, and the evidence
+    as comment lines. ``region`` overrides the inference."""
+    if region:
+        found = infer.Finding(region.upper(), "given with --region")
+    else:
+        found = infer.infer_region(
+            _column(drafts, ("phone", "landline", "whatsapp")),
+            _column(drafts, ("website", "email")),
+            _column(drafts, ("province",)),
+        )
+    country = found.value
+    settings: dict = {
+        "country": country,
+        "default_region": country or "ZZ",
+        "legal_suffixes": infer.legal_suffixes(country),
+    }
+    if country == "ZA":
+        settings["province_aliases"] = dict(load_profile("generic").province_aliases)
+    notes = [f"# country: {country or 'unknown'} ({found.evidence})."]
+    if country is None:
+        notes.append(
+            "#   Phone numbers need a country code (+..) to be read; set country and "
+            "default_region, or pass --region."
+        )
+    elif country == "ZA":
+        notes.append("#   South African data: provinces are mapped to the nine official names.")
+    else:
+        notes.append(
+            f"#   Legal suffixes for {country}; the province column keeps regions as written."
+        )
+    return settings, notes
+
+
+def draft_profile(
+    input_dir: Path,
+    name: str = "draft",
+    name_column: str | None = None,
+    region: str | None = None,
+) -> tuple[str, list[SheetDraft]]:
+    """A commented profile YAML for every workbook in ``input_dir``, and the sheet drafts.
+    ``name_column`` names the organisation-name column where a sheet has it; ``region``
+    sets the country instead of inferring it."""
     words = vocabulary()
-    files = sorted(
-        p
-        for p in input_dir.iterdir()
-        if p.suffix.lower() in WORKBOOK_SUFFIXES and not p.name.startswith(("~$", "."))
-    )
+    files = spreadsheets(input_dir)
     if not files:
         raise InputError(
-            f"no workbook (.xlsx, .xlsm, .csv) in {input_dir}. Fix: pass "
-            "--input-dir with the folder that holds your workbooks."
+            f"no workbook ({', '.join(sorted(SPREADSHEET_SUFFIXES))}) in {input_dir}. Fix: "
+            "pass --input-dir with the folder that holds your workbooks."
         )
     drafts: list[SheetDraft] = []
     sources = []
     for rank, path in enumerate(files):
         book = Workbook(path)
-        sheets = [draft_sheet(book, s, words) for s in book.sheet_names]
+        sheets = [draft_sheet(book, s, words, name_column) for s in book.sheet_names]
         orgs = [d for d in sheets if d.kind == "organisations"]
         for d in sheets:
             if d.kind in {"contacts", "addresses"}:
@@ -161,26 +265,28 @@ def draft_profile(input_dir: Path, name: str = "draft") -> tuple[str, list[Sheet
         read = [d for d in sheets if d.kind]
         drafts += sheets
         if read:
-            sources.append(
-                _source(path, read, [d for d in sheets if not d.kind], len(files) - rank)
-            )
+            source = _source(path, read, [d for d in sheets if not d.kind], len(files) - rank)
+            taken = {s["name"] for s in sources}
+            base, n = source["name"], 2
+            while source["name"] in taken:
+                source["name"], n = f"{base}_{n}", n + 1
+            sources.append(source)
     if not sources:
         raise InputError(
             f"none of the sheets in {input_dir} has a column that looks like an "
-            "organisation name. Fix: name that column 'Organisation' or 'Company', "
-            "or write the profile by hand (docs/reference/profiles.md)."
+            "organisation name, by header or by content. Fix: pass --name-column with the "
+            "header of the column that names each organisation, or write the profile by "
+            "hand (docs/reference/profiles.md)."
         )
+    settings, notes = locale(drafts, region)
     profile = {
         "name": name,
         "description": f"Drafted by hotpass init from {input_dir.name}/",
-        "country": "ZA",
-        "default_region": "ZA",
-        "legal_suffixes": load_profile("generic").legal_suffixes,
-        "province_aliases": {k: v for k, v in load_profile("generic").province_aliases.items()},
+        **settings,
         "sources": sources,
     }
     Profile.model_validate(profile)  # the draft must load
-    return _commented(profile, drafts), drafts
+    return _commented(profile, drafts, notes), drafts
 
 
 def _source(path: Path, read: list[SheetDraft], skipped: list[SheetDraft], priority: int) -> dict:
@@ -197,7 +303,7 @@ def _source(path: Path, read: list[SheetDraft], skipped: list[SheetDraft], prior
         if d.address_column:
             spec["address_column"] = d.address_column
         sheets.append(spec)
-    slug = re.sub(r"[^a-z0-9]+", "_", path.stem.lower()).strip("_") or "source"
+    slug = re.sub(r"[^a-z0-9]+", "_", anyascii(path.stem).lower()).strip("_") or "source"
     return {
         "name": slug,
         "files": path.name,
@@ -207,12 +313,13 @@ def _source(path: Path, read: list[SheetDraft], skipped: list[SheetDraft], prior
     }
 
 
-def _commented(profile: dict, drafts: list[SheetDraft]) -> str:
+def _commented(profile: dict, drafts: list[SheetDraft], notes: list[str]) -> str:
     """The profile as YAML, each sheet preceded by its mapping report as comments."""
     lines = [
         "# Draft profile written by `hotpass init`: check every mapping, then delete this line.",
         "# Sources: priority decides which workbook wins a conflicting value (higher wins);",
         "# they are ordered by file name here: reorder them to say which source you trust.",
+        *notes,
         "",
     ]
     body = yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=100)
@@ -221,6 +328,7 @@ def _commented(profile: dict, drafts: list[SheetDraft]) -> str:
         note = [f"# {d.file} / {d.sheet}: {d.rows} rows, header row {d.header_row}"]
         if d.kind is None:
             note.append(f"#   not read: {d.reason}")
+        note += [f"#   inferred: {line}" for line in d.inferred]
         for r in d.report.itertuples() if not d.report.empty else []:
             if r.method == "suggested":
                 note.append(

@@ -18,7 +18,7 @@ from rapidfuzz import fuzz, process
 from . import normalise as norm
 from .mapping import map_columns, mapped_fields
 from .profile import Profile, SheetSpec, SourceSpec
-from .read import InputError, Workbook, read_sheet
+from .read import NOT_SOURCES, InputError, Workbook, read_sheet, spreadsheets
 
 KEY_FIELDS = {"org_key"}
 """Fields that identify a row (often a formula) but are not content of their own."""
@@ -152,6 +152,65 @@ def _sheet_specs(book: Workbook, source: SourceSpec) -> list[tuple[SheetSpec, bo
     return out
 
 
+@dataclass(frozen=True)
+class SourceFile:
+    """A file a source reads, and the rule that matched it (for the evidence)."""
+
+    source: SourceSpec
+    path: Path
+    matched_by: str
+
+
+def _fits(path: Path, source: SourceSpec) -> str | None:
+    """Why a file no pattern claimed is this source's workbook by content (its named
+    sheets are all there, and the first one has the required column), or None."""
+    named = [s for s in source.sheets if not s.is_pattern]
+    if not named:
+        return None  # a pattern-only source reads by file pattern alone
+    try:
+        book = Workbook(path)
+    except InputError:
+        return None
+    if not all(s.sheet in book.sheet_names for s in named):
+        return None
+    try:
+        _read_source_sheet(book, source, named[0], optional=True)
+    except (_Unusable, InputError):
+        return None
+    return f"content: sheets {[s.sheet for s in named]} with their headers"
+
+
+def find_sources(input_dir: Path, profile: Profile) -> tuple[list[SourceFile], list[Path]]:
+    """Each source's files in ``input_dir``: those its file patterns match (letter case
+    ignored), then files no pattern claimed whose sheets and headers fit the source (a
+    renamed copy, an ``.xlsm`` saved from an ``.xlsx``). Also the spreadsheets no source
+    reads."""
+    files = spreadsheets(input_dir)
+    found: list[SourceFile] = []
+    claimed: set[Path] = set()
+    for source in profile.sources:
+        for path in files:
+            pattern = next(
+                (g for g in source.patterns if fnmatch.fnmatch(path.name.lower(), g.lower())),
+                None,
+            )
+            if pattern is not None and path not in claimed:
+                found.append(SourceFile(source, path, f"file pattern {pattern!r}"))
+                claimed.add(path)
+    for path in files:
+        if path in claimed:
+            continue
+        for source in profile.sources:
+            why = _fits(path, source)
+            if why:
+                found.append(SourceFile(source, path, why))
+                claimed.add(path)
+                break
+    order = {id(s): i for i, s in enumerate(profile.sources)}
+    found.sort(key=lambda f: (order[id(f.source)], f.path.name))
+    return found, [p for p in files if p not in claimed]
+
+
 def _raw_json(raw: pd.DataFrame) -> pd.Series:
     """Each row's non-blank raw cells as a JSON object (header -> text)."""
     records = raw.astype(object).where(raw.notna(), None).to_dict("index")
@@ -197,9 +256,14 @@ def _organisation_fields(frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     out["alt_name"] = norm.clean_text(col("alt_name"))
     out["alt_name_key"] = norm.name_key(col("alt_name"), profile.legal_suffixes)
     out["org_key"] = norm.clean_text(col("org_key"))
-    out["province"] = norm.normalise_provinces(col("province"), profile.province_aliases)
-    for name in ("status", "category", "organisation_type", "address", "notes"):
+    out["province"] = norm.normalise_provinces(
+        col("province"), profile.province_aliases, profile.country
+    )
+    for name in ("status", "category", "organisation_type", "notes", "city", "postcode"):
         out[name] = norm.clean_text(col(name))
+    out["address"] = norm.combine_address(
+        col("address"), col("street"), col("suburb"), out["city"], col("province"), out["postcode"]
+    )
     person = norm.split_full_name(col("first_name"), col("last_name"))["name"]
     role = norm.clean_text(col("role"))
     named = (person + (" (" + role + ")").fillna("")).astype("string")
@@ -294,43 +358,32 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         raise InputError(f"input folder {input_dir} does not exist. Fix: pass --input-dir.")
     sheets: list[_SheetRows] = []
     reports, unread, warnings = [], [], []
-    claimed: set[Path] = set()
+    found, unclaimed = find_sources(input_dir, profile)
+    matched: dict[str, str] = {}
     for source in profile.sources:
-        files = sorted(
-            {
-                p
-                for pattern in source.patterns
-                for p in input_dir.glob(pattern)
-                if p.is_file() and not p.name.startswith(("~$", "."))
-            }
-        )
-        if not files:
+        if not any(f.source is source for f in found):
             warnings.append(
                 f"source {source.name!r}: no file matches {source.files!r} in {input_dir}"
             )
-        for path in files:
-            claimed.add(path)
-            book = Workbook(path)
-            read: set[str] = set()
-            for spec, optional in _sheet_specs(book, source):
-                read.add(spec.sheet)
-                try:
-                    rows, report = _read_source_sheet(book, source, spec, optional)
-                except _Unusable as exc:
-                    rows_in = sum(any(str(v).strip() for v in r) for r in book.rows(spec.sheet))
-                    unread.append(
-                        {
-                            "file": path.name,
-                            "sheet": spec.sheet,
-                            "rows": rows_in,
-                            "reason": str(exc),
-                        }
-                    )
-                    continue
-                sheets.append(rows)
-                reports.append(report)
-            unread.extend(_unread(book, source, read))
-    if not sheets and claimed:
+    for item in found:
+        source, path = item.source, item.path
+        matched[path.name] = item.matched_by
+        book = Workbook(path)
+        read: set[str] = set()
+        for spec, optional in _sheet_specs(book, source):
+            read.add(spec.sheet)
+            try:
+                rows, report = _read_source_sheet(book, source, spec, optional)
+            except _Unusable as exc:
+                rows_in = sum(any(str(v).strip() for v in r) for r in book.rows(spec.sheet))
+                unread.append(
+                    {"file": path.name, "sheet": spec.sheet, "rows": rows_in, "reason": str(exc)}
+                )
+                continue
+            sheets.append(rows)
+            reports.append(report)
+        unread.extend(_unread(book, source, read))
+    if not sheets and found:
         reasons = "; ".join(f"{u['file']}/{u['sheet']}: {u['reason']}" for u in unread[:5])
         raise InputError(
             f"no sheet in {input_dir} could be read with profile {profile.name!r} ({reasons}). "
@@ -339,12 +392,18 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     if not sheets:
         raise InputError(
             f"no workbook in {input_dir} matches profile {profile.name!r} "
-            f"(patterns: {[s.files for s in profile.sources]}). Fix: check --input-dir and --profile."
+            f"(patterns: {[s.files for s in profile.sources]}), by name or by its sheets and "
+            "headers. Fix: check --input-dir and --profile, or draft a profile with "
+            "`hotpass init`."
         )
-    for path in sorted(input_dir.iterdir()):
-        if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".csv"} and path not in claimed:
+    for path in unclaimed:
+        unread.append(
+            {"file": path.name, "sheet": None, "rows": None, "reason": "file matches no source"}
+        )
+    for name in sorted(NOT_SOURCES):
+        if (input_dir / name).is_file():
             unread.append(
-                {"file": path.name, "sheet": None, "rows": None, "reason": "file matches no source"}
+                {"file": name, "sheet": None, "rows": None, "reason": "ground truth, never data"}
             )
 
     quarantine, skipped, accounting = [], [], []
@@ -387,6 +446,7 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
                 "kind": rows.spec.kind,
                 "rows_read": len(empty),
                 "skipped_empty": int(empty.sum()),
+                "matched_by": matched[rows.file],
             }
         )
 

@@ -8,12 +8,14 @@ and is mapped back, so cost follows the number of distinct values, not rows.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
 import pandas as pd
 import phonenumbers
+from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 
 from .groups import group_lists
@@ -72,14 +74,27 @@ def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
 # --- phones -----------------------------------------------------------------------------
 
 
+_PHONE_SPLIT = r"\s*(?:;|,|\||\n|\s+or\s+|\s+/\s+|\s+&\s+|\s+and\s+)\s*"
+"""Separators that always part two numbers; a bare ``/`` only sometimes does."""
+
+
 def _phone_e164(raw: str, region: str) -> str | None:
     text = re.sub(r"[^\d+]", "", raw)
     if not text:
         return None
     if re.fullmatch(r"\d+\.0", raw.strip()):  # a numeric cell read as float
         text = raw.strip()[:-2]
-    if not text.startswith("+") and text.startswith(("27", "00")) and len(text) >= 11:
-        text = "+" + text.removeprefix("00")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    elif not text.startswith("+") and text.startswith("27") and len(text) == 11 and region == "ZA":
+        text = "+" + text
+    found = _parsed(text, region)
+    if found is None and text.isdigit() and len(text) >= 10:  # international, plus lost
+        found = _parsed("+" + text, region)
+    return found
+
+
+def _parsed(text: str, region: str) -> str | None:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -89,14 +104,49 @@ def _phone_e164(raw: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def split_phone_cell(values: pd.Series) -> pd.Series:
+    """Phone cells split on the separators that always part numbers (``;``, ``,``, ``|``,
+    new line, `` or ``, `` / ``); the index repeats the cell's."""
+    return split_parts(values, _PHONE_SPLIT)
+
+
 def normalise_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
     """Phones -> ``phones`` (list of E.164) and ``invalid_phones`` (raw parts that failed).
 
     Handles numeric cells (``27832269672``, ``27832269672.0``), spaces, NBSP and several
-    numbers in one cell. Invalid values are kept in ``invalid_phones`` for flagging.
+    numbers in one cell. A part holding a bare ``/`` is split there only when every piece
+    is a valid number on its own (``0821234567/0831234567``); otherwise the slash is part
+    of the number's punctuation (``310/246-1501``). Invalid values are kept in
+    ``invalid_phones`` for flagging.
     """
-    parts = split_parts(values)
+    parts = split_phone_cell(values)
     e164 = _map_distinct(parts, lambda v: _phone_e164(v, region))
+    slashed = parts[parts.str.contains("/", regex=False)]
+    if len(slashed):
+        pieces = slashed.reset_index(drop=True).str.split("/").explode()
+        pieces = pieces[pieces.str.strip() != ""]
+        valid = _map_distinct(pieces, lambda v: _phone_e164(v, region))
+        all_valid = valid.notna().groupby(level=0).all()
+        split_ok = all_valid[all_valid].index
+        if len(split_ok):
+            position = pd.Series(range(len(parts)), index=parts.index)
+            keep = ~position.isin(position[parts.str.contains("/", regex=False)].iloc[split_ok])
+            owner = slashed.index[split_ok]
+            moved = pd.DataFrame(
+                {
+                    "raw": pieces.loc[split_ok].to_numpy(),
+                    "e164": valid.loc[split_ok].to_numpy(),
+                },
+                index=owner.repeat(pieces.loc[split_ok].groupby(level=0).size().to_numpy()),
+            )
+            frame = pd.concat(
+                [
+                    pd.DataFrame({"raw": parts[keep.to_numpy()], "e164": e164[keep.to_numpy()]}),
+                    moved,
+                ]
+            )
+            frame = frame.iloc[pd.Index(frame.index).argsort(kind="stable")]
+            return _regroup(frame, values.index, "e164", "phones", "invalid_phones")
     frame = pd.DataFrame({"raw": parts, "e164": e164})
     return _regroup(frame, values.index, "e164", "phones", "invalid_phones")
 
@@ -214,21 +264,65 @@ def province_lookup(aliases: dict[str, list[str]]) -> dict[str, str]:
     return lookup
 
 
-def normalise_provinces(values: pd.Series, aliases: dict[str, list[str]]) -> pd.Series:
-    """Loose province text -> one of the nine official names, else NA (``Unknown`` too)."""
+def normalise_provinces(
+    values: pd.Series, aliases: dict[str, list[str]], country: str | None = "ZA"
+) -> pd.Series:
+    """South Africa: loose province text -> one of the nine official names, else NA
+    (``Unknown`` too). Elsewhere the region (state, county...) is kept as written, tidied,
+    placeholders (``Unknown``, ``-``, ``N/A``) dropped."""
+    if country != "ZA":
+        text = clean_text(values)
+        return text.mask(text.str.fullmatch(r"(?i)unknown|n/?a|none|-+|\?+", na=False))
     lookup = province_lookup(aliases)
     keys = clean_text(values).map(_province_key, na_action="ignore")
     return keys.map(lookup).astype("string")
 
 
+# --- addresses --------------------------------------------------------------------------
+
+
+def _join(parts: list[pd.Series], sep: str) -> pd.Series:
+    """Non-blank parts joined with ``sep`` per row (NA when all are blank)."""
+    out = pd.Series(pd.NA, index=parts[0].index, dtype="string")
+    for part in parts:
+        part = clean_text(part)
+        out = (out + sep + part).fillna(out).fillna(part)
+    return out
+
+
+def combine_address(
+    address: pd.Series,
+    street: pd.Series,
+    suburb: pd.Series,
+    city: pd.Series,
+    region: pd.Series,
+    postcode: pd.Series,
+) -> pd.Series:
+    """One address line: the address column where there is one, else its parts joined
+    (``12 Main St, Hatfield, Pretoria, Gauteng 0083``); NA when there is nothing. An
+    address column holding only the street (no comma) gets the other parts added."""
+    rest = _join([suburb, city, _join([region, postcode], " ")], ", ")
+    address = clean_text(address)
+    street_only = address.notna() & ~address.str.contains(",", na=False) & clean_text(street).isna()
+    address = address.where(~street_only, _join([address, rest], ", "))
+    return address.fillna(_join([street, rest], ", "))
+
+
 # --- organisation names -----------------------------------------------------------------
 
 
+_IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+
+
+def _to_ascii(text: str) -> str:
+    """Transliterate any script to ASCII (anyascii); ideographs become separate words."""
+    return anyascii(
+        _IDEOGRAPHS.sub(lambda m: f" {m.group(0)} ", unicodedata.normalize("NFC", text))
+    )
+
+
 def _ascii(text: pd.Series) -> pd.Series:
-    return _map_distinct(
-        text,
-        lambda v: unicodedata.normalize("NFKD", v).encode("ascii", "ignore").decode("ascii"),
-    ).astype("string")
+    return _map_distinct(text, _to_ascii).astype("string")
 
 
 def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
@@ -257,9 +351,15 @@ def _words(text: pd.Series) -> pd.Series:
 
 
 def slugify(names: pd.Series) -> pd.Series:
-    """Deterministic ASCII slug (``Horizon Flying Club`` -> ``horizon-flying-club``)."""
-    slug = _ascii(clean_text(names)).str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True)
-    return slug.str.strip("-")
+    """Deterministic ASCII slug for a name in any script (``Horizon Flying Club`` ->
+    ``horizon-flying-club``, ``Ромашка`` -> ``romashka``); a name with nothing to
+    transliterate (emoji only) gets ``org-`` and a hash of the name."""
+    text = clean_text(names)
+    slug = _ascii(text).str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
+    hashed = "org-" + _map_distinct(
+        text, lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:10]
+    ).astype("string")
+    return slug.mask(slug == "", hashed)
 
 
 def display_name(names: pd.Series) -> pd.Series:

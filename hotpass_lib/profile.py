@@ -24,6 +24,10 @@ CANONICAL_FIELDS: tuple[str, ...] = (
     "organisation_type",
     "website",
     "address",
+    "street",
+    "suburb",
+    "city",
+    "postcode",
     "address_type",
     "contact_person",
     "first_name",
@@ -148,8 +152,15 @@ class Profile(_Strict):
 
     name: str
     description: str = ""
-    country: str = Field(default="ZA", min_length=2, max_length=2)
-    default_region: str = Field(default="ZA", min_length=2, max_length=2)
+    country: str | None = Field(
+        default="ZA", min_length=2, max_length=2, description="ISO 3166 code; null: unknown"
+    )
+    default_region: str = Field(
+        default="ZA",
+        min_length=2,
+        max_length=2,
+        description="region for phone numbers written without a country code (ZZ: none)",
+    )
     province_aliases: dict[str, list[str]] = Field(default_factory=dict)
     legal_suffixes: list[str] = Field(default_factory=list)
     sources: list[SourceSpec] = Field(min_length=1)

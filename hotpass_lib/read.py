@@ -1,20 +1,48 @@
-"""Reading workbooks and CSVs into text frames that remember each row's Excel row number.
+"""Reading workbooks and text tables into frames that remember each row's Excel row number.
 
-python-calamine is the fast reader; openpyxl (``data_only``: cached formula values, never
-formula text) is the fallback for files calamine rejects. Every value comes back as text
-(``27832269672.0`` from a numeric cell becomes ``27832269672``), blank as NA.
+python-calamine reads ``.xlsx``, ``.xlsm``, ``.xlsb``, ``.xls`` and ``.ods``; openpyxl
+(``data_only``: cached formula values, never formula text) is the fallback for files
+calamine rejects. ``.csv``, ``.tsv`` and ``.txt`` tables are decoded with the encoding
+charset-normalizer detects and split on the delimiter the csv module sniffs. Every value
+comes back as text (``27832269672.0`` from a numeric cell becomes ``27832269672``), blank
+as NA.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import python_calamine
+from anyascii import anyascii
 
 HEADER_SCAN_ROWS = 20
+BOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
+TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
+SPREADSHEET_SUFFIXES = BOOK_SUFFIXES | TEXT_SUFFIXES
+NOT_SOURCES = frozenset({"ground_truth.csv"})
+"""Files in an input folder that are never data: the sample generator's answer key."""
+DELIMITERS = ",;\t|"
+
+
+def is_spreadsheet(path: Path) -> bool:
+    """Whether ``path`` is a workbook or text table Hotpass reads (not a lock or hidden
+    file, not the samples' ground truth)."""
+    return (
+        path.is_file()
+        and path.suffix.lower() in SPREADSHEET_SUFFIXES
+        and not path.name.startswith(("~$", "."))
+        and path.name not in NOT_SOURCES
+    )
+
+
+def spreadsheets(folder: Path) -> list[Path]:
+    """The spreadsheets directly in ``folder``, by name."""
+    return sorted(p for p in folder.iterdir() if is_spreadsheet(p))
 
 
 class InputError(ValueError):
@@ -54,11 +82,39 @@ def sniff(path: Path) -> str:
         return "zip"
     if head.startswith(CFB_MAGIC):
         return "cfb"
+    return "text" if _looks_like_text(head) else "binary"
+
+
+def _looks_like_text(data: bytes) -> bool:
+    """Text in some encoding: no NUL bytes (UTF-16 aside), few control characters, and
+    line breaks or delimiters where there is more than a line's worth."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16", errors="strict")
+        except UnicodeDecodeError:
+            text = data[: len(data) - 1].decode("utf-16", errors="replace")
+    elif b"\x00" in data:
+        return False
+    else:
+        text = decode_text(data)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t")
+    structured = len(text) < 80 or any(ch in text for ch in "\n,;\t|")
+    return controls <= len(text) // 100 and structured and "\ufffd" not in text[:200]
+
+
+def decode_text(data: bytes) -> str:
+    """Bytes of a text table as text: UTF-8 (with or without BOM) when valid, else the
+    encoding charset-normalizer finds most plausible (Latin-1, cp1252, UTF-16...)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     try:
-        head.decode("utf-8")
-        return "text"
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        return "binary"
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return str(best) if best is not None else data.decode("latin-1")
 
 
 class Workbook:
@@ -78,7 +134,12 @@ class Workbook:
                 f"{path.name}: the file is empty (0 bytes). Fix: re-export it, "
                 "or remove it from the input folder."
             )
-        if path.suffix.lower() == ".csv":
+        if path.suffix.lower() in TEXT_SUFFIXES:
+            if kind != "text":
+                raise InputError(
+                    f"{path.name}: not a text table (binary content). Fix: export the "
+                    "sheet again as CSV, or give the file its real extension (.xlsx, .xls)."
+                )
             self.sheet_names = [path.stem]
             return
         if kind == "text":
@@ -86,7 +147,7 @@ class Workbook:
                 f"{path.name}: this is a text file (CSV or HTML) named {path.suffix}, not a "
                 "workbook. Fix: open it in Excel and save as .xlsx, or rename a CSV to .csv."
             )
-        if kind == "cfb" and path.suffix.lower() in {".xlsx", ".xlsm"}:
+        if kind == "cfb" and path.suffix.lower() in {".xlsx", ".xlsm", ".xlsb"}:
             raise InputError(
                 f"{path.name}: the workbook is password-protected (encrypted), so it cannot be "
                 "read. Fix: open it in Excel, remove the password (File > Info > Protect "
@@ -117,8 +178,8 @@ class Workbook:
 
     def rows(self, sheet: str) -> list[list[object]]:
         """All rows of ``sheet`` from A1 (cached formula values), as Python lists."""
-        if self.path.suffix.lower() == ".csv":
-            return _csv_rows(self.path)
+        if self.path.suffix.lower() in TEXT_SUFFIXES:
+            return _text_rows(self.path)
         if self._calamine is not None:
             try:
                 return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
@@ -136,23 +197,42 @@ class Workbook:
             ) from None
 
 
-def _csv_rows(path: Path) -> list[list[object]]:
+def sniff_delimiter(text: str, suffix: str = ".csv") -> str:
+    """The delimiter of a text table: what the csv module sniffs from its first lines,
+    else the candidate splitting the most lines alike (tab for ``.tsv``)."""
+    lines = [line for line in text.splitlines()[:50] if line.strip()]
+    if not lines:
+        return "\t" if suffix == ".tsv" else ","
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        pass
+    counts = {d: [line.count(d) for line in lines] for d in DELIMITERS}
+    steady = {d: min(c) for d, c in counts.items() if min(c) > 0}
+    if steady:
+        return max(steady, key=lambda d: steady[d])
+    return "\t" if suffix == ".tsv" else ","
+
+
+def _text_rows(path: Path) -> list[list[object]]:
+    text = decode_text(path.read_bytes())
+    delimiter = sniff_delimiter(text, path.suffix.lower())
     try:
         frame = pd.read_csv(
-            path,
+            io.StringIO(text),
+            sep=delimiter,
             header=None,
             dtype=str,
             keep_default_na=False,
-            encoding="utf-8-sig",
-            encoding_errors="replace",
             skip_blank_lines=False,
+            engine="python",
         )
     except pd.errors.EmptyDataError:
         return []
-    except pd.errors.ParserError as exc:
+    except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(
-            f"{path.name}: not a readable CSV ({exc}). Fix: check the "
-            "delimiter and quoting, or save it from Excel as CSV UTF-8."
+            f"{path.name}: not a readable table with delimiter {delimiter!r} ({exc}). Fix: "
+            "check the delimiter and quoting, or save it from Excel as CSV UTF-8."
         ) from None
     return frame.to_numpy().tolist()
 
@@ -169,8 +249,9 @@ def _as_text(rows: list[list[object]]) -> pd.DataFrame:
 
 
 def norm_header(text: object) -> str:
-    """Header text normalised for comparison (lower case, punctuation to spaces)."""
-    return re.sub(r"[^a-z0-9]+", " ", str(text).lower()).strip()
+    """Header text normalised for comparison: transliterated to ASCII (``Straße`` ->
+    ``strasse``, ``Телефон`` -> ``telefon``), lower case, punctuation to spaces."""
+    return re.sub(r"[^a-z0-9]+", " ", anyascii(str(text)).lower()).strip()
 
 
 def detect_header_row(cells: pd.DataFrame, synonyms: set[str] | None = None) -> int:
@@ -184,13 +265,11 @@ def detect_header_row(cells: pd.DataFrame, synonyms: set[str] | None = None) -> 
     if head.empty:
         return 0
     if synonyms:
-        normed = head.apply(
-            lambda c: c.str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
-        )
+        normed = head.astype(object).map(lambda v: None if pd.isna(v) else norm_header(v))
         hits = normed.apply(lambda c: c.isin(list(synonyms)).fillna(False)).sum(axis=1)
         if hits.max() > 0:
             return int(hits.to_numpy().argmax())
-    is_text = head.apply(lambda c: c.str.contains(r"[A-Za-z]", na=False))
+    is_text = head.apply(lambda c: c.str.contains(r"[^\W\d_]", na=False))
     counts = is_text.sum(axis=1)
     target = max(2, 0.6 * counts.max())
     above = counts[counts >= target]

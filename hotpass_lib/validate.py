@@ -105,10 +105,16 @@ def ssot_view(orgs: pd.DataFrame) -> pd.DataFrame:
 
 def load_suite(name: str, profile: Profile, contracts_dir: Path = CONTRACTS_DIR) -> dict:
     """Read ``contracts/expectations/<name>.json`` and fill ``$placeholders`` from the
-    profile's thresholds (and ``$provinces``)."""
+    profile's thresholds (and ``$provinces``). Expectations on the official provinces apply
+    to South African profiles only: elsewhere the region column holds states or counties
+    as written."""
     path = contracts_dir / "expectations" / f"{name}.json"
     suite = json.loads(path.read_text(encoding="utf-8"))
     values = {**profile.thresholds.model_dump(), "provinces": list(OFFICIAL_PROVINCES)}
+    if profile.country != "ZA":
+        suite["expectations"] = [
+            e for e in suite["expectations"] if "$provinces" not in e["kwargs"].values()
+        ]
     for exp in suite["expectations"]:
         for key, value in exp["kwargs"].items():
             if isinstance(value, str) and value.startswith("$"):

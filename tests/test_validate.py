@@ -15,6 +15,9 @@ from hotpass_lib.validate import (
     data_docs_index,
     gate,
     headline,
+    load_suite,
+    organisation_view,
+    run_suites,
     validate_ingest,
 )
 
@@ -45,13 +48,32 @@ def test_invalid_emails_above_tolerance_stop_the_gate(
 
 def test_contract_failures_name_column_and_check(ingested: IngestResult) -> None:
     orgs = ingested.organisations.copy()
-    orgs.loc[0, "province"] = "Atlantis"
+    orgs.loc[0, "source_record_id"] = "row 7"
     orgs.loc[1, "website"] = "http://insecure.example"
     results = check_contract(orgs, "canonical_organisations")
     failed = results[~results["success"]].set_index("column")
-    assert "isin" in failed.loc["province", "check"]
+    assert "str_matches" in failed.loc["source_record_id", "check"]
     assert "str_matches" in failed.loc["website", "check"]
-    assert failed.loc["province", "examples"] == ["Atlantis"]
+    assert failed.loc["source_record_id", "examples"] == ["row 7"]
+
+
+def test_official_provinces_are_checked_for_south_african_profiles_only(
+    ingested: IngestResult, profile: Profile
+) -> None:
+    orgs = ingested.organisations.copy()
+    orgs.loc[0, "province"] = "Atlantis"
+    view = organisation_view(orgs)
+    za = run_suites([(view, load_suite("canonical_organisations", profile))])
+    assert (
+        not za.set_index("column")
+        .loc["province"]
+        .query("check.str.contains('in_set')")["success"]
+        .any()
+    )
+    us = profile.model_copy(update={"country": "US"})
+    elsewhere = run_suites([(view, load_suite("canonical_organisations", us))])
+    in_set = elsewhere[elsewhere["check"].str.contains("in_set")]
+    assert "province" not in set(in_set["column"])
 
 
 def test_warn_gate_is_recorded_but_does_not_stop() -> None:
