@@ -562,7 +562,8 @@ def _typed(parts: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFram
     frame = frame.reindex(columns=list(columns))
     lists = [c for c, t in columns.items() if t is object]
     for c in lists:
-        frame[c] = frame[c].map(lambda v: v if isinstance(v, list) else [])
+        values = [v if isinstance(v, list) else [] for v in frame[c]]
+        frame[c] = pd.Series(values, index=frame.index, dtype=object)
     frame = frame.astype({c: t for c, t in columns.items() if t is not object})
     frame.index.name = "source_record_id"
     return frame

@@ -33,7 +33,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .normalise import website_host
+from .groups import empty_lists, group_lists
+from .names import name_forms
+from .normalise import _ascii, clean_text, website_host
 from .profile import Profile, ProfileError, Thresholds
 
 FREE_MAIL = frozenset(
@@ -62,7 +64,6 @@ SPARK_CONF = Path(__file__).with_name("spark_conf")
 """Spark configuration used when none is set (SPARK_CONF_DIR): log errors only."""
 VARIANT_CAP = 50
 """A name variant shared by more rows than this is not used for blocking."""
-COMPARED = ("name_key", "email_domain", "phone", "website_host", "province")
 
 
 class Engine(BaseModel):
@@ -122,24 +123,79 @@ def load_decisions(path: Path | str | None) -> pd.DataFrame:
     return pd.DataFrame([d.model_dump() for d in items], columns=columns)
 
 
-def features(orgs: pd.DataFrame) -> pd.DataFrame:
-    """One row per organisation row with the compared fields (free-mail domains dropped)
-    and the name variants used for blocking."""
+def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.DataFrame:
+    """One row per organisation row with the compared fields (free-mail domains dropped),
+    the name forms (:mod:`hotpass_lib.names`) and the name variants used for blocking."""
     emails = orgs["emails"].explode().dropna().astype("string")
     domains = emails.str.split("@", n=1).str[1]
     first_domain = domains[~domains.isin(FREE_MAIL)].groupby(level=0).first()
+    forms = name_forms(orgs["organisation_name"], legal_suffixes or [])
+    alt = orgs["alt_name_key"].astype("string") if "alt_name_key" in orgs else None
+    squashes = pd.concat([forms["squash"], _squash_words(forms["trading"])])
+    if alt is not None:
+        squashes = pd.concat([squashes, _squash_words(alt)])
+        extra = alt.dropna()
+        all_forms = pd.concat([forms["forms"].explode().dropna(), extra[extra != ""]])
+        forms["forms"] = empty_lists(
+            group_lists(all_forms.index, all_forms, distinct=True, sort=True, index=orgs.index)
+        )
+    squashes = squashes.dropna()
+    squashes = squashes[squashes.str.len() > 0]
+    address = orgs["address"].astype("string") if "address" in orgs else None
+    phones = orgs["phones"].map(lambda v: sorted(v) if len(v) else None)
     feats = pd.DataFrame(
         {
             "unique_id": orgs["source_record_id"].astype(str),
             "name_key": orgs["name_key"].astype("string"),
+            "name_squash": forms["squash"].astype("string"),
+            "name_forms": forms["forms"].map(lambda v: v if v else None),
+            "name_squashes": group_lists(
+                squashes.index, squashes, distinct=True, sort=True, index=orgs.index
+            ),
+            "qualified": forms["qualified"],
             "email_domain": first_domain.reindex(orgs.index).astype("string"),
+            "phones": phones,
             "phone": orgs["phones"].explode().groupby(level=0).first().astype("string"),
             "website_host": website_host(orgs["website"]).astype("string"),
             "province": orgs["province"].astype("string"),
+            "city": _optional(orgs, "city"),
+            "postcode": _optional(orgs, "postcode"),
+            "address_key": address_key(address) if address is not None else None,
         }
     ).sort_values("unique_id", ignore_index=True)
+    feats["address_key"] = feats["address_key"].astype("string")
+    feats["name_squashes"] = feats["name_squashes"].map(
+        lambda v: v if isinstance(v, list) and v else None
+    )
     variants = name_variants(feats["unique_id"], feats["name_key"])
     return feats.assign(name_variants=feats["unique_id"].map(variants))
+
+
+def _optional(orgs: pd.DataFrame, column: str) -> pd.Series:
+    if column not in orgs:
+        return pd.Series(pd.NA, index=orgs.index, dtype="string")
+    return orgs[column].astype("string").str.lower().str.replace(r"\s+", " ", regex=True)
+
+
+def _squash_words(keys: pd.Series) -> pd.Series:
+    return keys.astype("string").str.replace(" ", "", regex=False)
+
+
+_ADDRESS_WORDS = {
+    "street": "st", "avenue": "ave", "av": "ave", "boulevard": "blvd", "road": "rd",
+    "drive": "dr", "lane": "ln", "place": "pl", "court": "ct", "highway": "hwy",
+    "north": "n", "south": "s", "east": "e", "west": "w", "suite": "ste", "building": "bldg",
+}  # fmt: skip
+
+
+def address_key(address: pd.Series) -> pd.Series:
+    """An address for comparison: ASCII lower case, common street words abbreviated
+    (``Boulevard`` -> ``blvd``), punctuation dropped."""
+    key = _ascii(clean_text(address)).str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True)
+    pattern = r"\b(" + "|".join(sorted(_ADDRESS_WORDS, key=len, reverse=True)) + r")\b"
+    key = key.str.replace(pattern, lambda m: _ADDRESS_WORDS[m.group(1)], regex=True)
+    key = key.str.replace(r"\s+", " ", regex=True).str.strip()
+    return key.mask(key == "")
 
 
 def name_variants(ids: pd.Series, name_key: pd.Series, cap: int = VARIANT_CAP) -> pd.Series:
@@ -171,55 +227,189 @@ def name_variants(ids: pd.Series, name_key: pd.Series, cap: int = VARIANT_CAP) -
 
 @dataclass
 class MatchModel:
-    """Scored candidate pairs and the trained model (settings with m/u probabilities)."""
+    """Scored candidate pairs and the trained model (settings with m/u probabilities);
+    ``plan`` says which comparisons were used and why, ``trained`` whether EM ran."""
 
     pairs: pd.DataFrame
     settings: dict
     levels: dict[str, dict[int, str]]
+    plan: pd.DataFrame
+    trained: bool = True
+    note: str = ""
+
+
+MIN_SHARE = 0.05
+"""A field is compared when at least this share of rows has a value..."""
+MIN_SHARED = 2
+"""...and at least this many pairs of rows share one (else it cannot tell rows apart)."""
+MIN_TRAINING_PAIRS = 20
+"""EM needs at least this many pairs under a training rule; fewer: no model, a fallback."""
+OPTIONAL_FIELDS = {
+    "phones": "phone numbers (any in common)",
+    "email_domain": "e-mail domain (free-mail domains ignored)",
+    "website_host": "website host",
+    "address_key": "address (abbreviations normalised)",
+    "postcode": "postcode",
+    "city": "city",
+    "province": "province / region",
+}
+
+
+def plan(feats: pd.DataFrame) -> pd.DataFrame:
+    """Which fields the model compares, from the data present: the name always; every
+    other field when enough rows have it and some rows share a value. One row per field:
+    ``field``, ``used``, ``filled`` (share of rows), ``shared`` (rows in a shared value),
+    ``why``."""
+    rows = [("name", True, 1.0, len(feats), "always: the organisation name in all its forms")]
+    for column, label in OPTIONAL_FIELDS.items():
+        values = feats[column]
+        if column == "phones":
+            values = values.explode()
+        values = values.dropna()
+        filled = float(feats[column].notna().mean()) if len(feats) else 0.0
+        counts = values.value_counts()
+        shared = int(counts[counts > 1].sum())
+        used = filled >= MIN_SHARE and shared >= MIN_SHARED
+        why = (
+            f"{label}: {filled:.0%} of rows, {shared} rows share a value"
+            if used
+            else f"{label}: not used ({filled:.0%} of rows have it, {shared} share a value)"
+        )
+        rows.append((column, used, round(filled, 4), shared, why))
+    return pd.DataFrame(rows, columns=["field", "used", "filled", "shared", "why"])
+
+
+def _name_comparison():
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.NullLevel("name_key"),
+            cll.ExactMatchLevel("name_key").configure(
+                tf_adjustment_column="name_key", label_for_charts="same name"
+            ),
+            cll.ExactMatchLevel("name_squash").configure(
+                label_for_charts="same name but spacing or suffixes"
+            ),
+            cll.ArrayIntersectLevel("name_squashes", 1).configure(
+                label_for_charts="legal or trading names agree"
+            ),
+            cll.DamerauLevenshteinLevel("name_squash", 1).configure(
+                label_for_charts="one typo apart"
+            ),
+            cll.JaroWinklerLevel("name_key", 0.92).configure(label_for_charts="very similar"),
+            cll.JaroWinklerLevel("name_key", 0.8).configure(label_for_charts="similar"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _comparisons(used: list[str]) -> list:
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    out = [_name_comparison()]
+    for column in used:
+        if column == "phones":
+            out.append(
+                cl.CustomComparison(
+                    output_column_name="phones",
+                    comparison_levels=[
+                        cll.NullLevel("phones"),
+                        cll.ArrayIntersectLevel("phones", 1).configure(
+                            label_for_charts="a phone in common"
+                        ),
+                        cll.ElseLevel(),
+                    ],
+                )
+            )
+        elif column == "address_key":
+            out.append(cl.JaroWinklerAtThresholds("address_key", [0.92]))
+        elif column == "city":
+            out.append(cl.ExactMatch("city").configure(term_frequency_adjustments=True))
+        else:
+            out.append(cl.ExactMatch(column))
+    return out
+
+
+def _blocking(used: list[str]) -> list:
+    from splink import block_on
+
+    rules = [
+        block_on("name_key"),
+        block_on("name_squash"),
+        block_on("name_squashes", arrays_to_explode=["name_squashes"]),
+        block_on("name_variants", arrays_to_explode=["name_variants"]),
+    ]
+    for column in used:
+        if column == "phones":
+            rules.append(block_on("phones", arrays_to_explode=["phones"]))
+        elif column in {"email_domain", "website_host", "address_key"}:
+            rules.append(block_on(column))
+        elif column == "postcode" and "address_key" in used:
+            rules.append(block_on("postcode", "substr(address_key, 1, 4)"))
+    return rules
+
+
+def _training_rules(feats: pd.DataFrame, used: list[str]) -> list[tuple[str, int]]:
+    """EM training rules with their pair counts: one on the name (trains the rest), one
+    on the strongest other field present (trains the name)."""
+    counts = []
+    for column in ["name_key", *[c for c in ("phone", "website_host", "email_domain",
+                                               "address_key", "postcode") if
+                                  (c if c != "phone" else "phones") in used]]:  # fmt: skip
+        sizes = feats[column].dropna().value_counts()
+        counts.append((column, int((sizes * (sizes - 1) // 2).sum())))
+    return counts
 
 
 def train_and_score(
     feats: pd.DataFrame, thresholds: Thresholds, engine: Engine | None = None
 ) -> MatchModel:
-    """Train a Splink model by EM on these rows and score every blocked pair at or above
-    the review probability. Deterministic: sorted input, fixed seed."""
-    import splink.comparison_library as cl
+    """Build a Splink model from the fields present (:func:`plan`), train it by EM on
+    these rows and score every blocked pair at or above the review probability.
+
+    When EM cannot train (too few pairs under a training rule), no model is trained: the
+    pairs are scored by name similarity alone (:func:`name_only_scores`) and ``trained`` is
+    False with the reason in ``note``. Deterministic: sorted input, fixed seed."""
     from splink import Linker, SettingsCreator, block_on
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     engine = engine or Engine()
+    planned = plan(feats)
+    used = planned.loc[planned["used"] & (planned["field"] != "name"), "field"].tolist()
+    rules = _training_rules(feats, used)
+    trainable = [(c, n) for c, n in rules if n >= MIN_TRAINING_PAIRS]
+    name_rule = next((c for c, n in trainable if c == "name_key"), None)
+    other_rule = next((c for c, n in trainable if c != "name_key"), None)
+    if name_rule is None or other_rule is None or len(feats) < MIN_ROWS_FOR_MODEL:
+        counts = ", ".join(f"{c}: {n} pairs" for c, n in rules)
+        note = (
+            f"no match model: EM needs {MIN_TRAINING_PAIRS}+ pairs under a rule on the name "
+            f"and under one on another field, and {MIN_ROWS_FOR_MODEL}+ rows "
+            f"({len(feats)} rows; {counts}); scored by name similarity alone"
+        )
+        pairs = name_only_scores(feats, thresholds)
+        return MatchModel(pairs, {}, {}, planned, trained=False, note=note)
     with _database(engine) as api:
         rows = feats if engine.backend == "duckdb" else _plain(feats)
         table = api.register(rows, table_name="organisation_rows")
         settings = SettingsCreator(
             link_type="dedupe_only",
-            comparisons=[
-                cl.JaroWinklerAtThresholds("name_key", [0.95, 0.88]).configure(
-                    term_frequency_adjustments=True
-                ),
-                cl.ExactMatch("email_domain"),
-                cl.ExactMatch("phone"),
-                cl.ExactMatch("website_host"),
-                cl.ExactMatch("province"),
-            ],
-            blocking_rules_to_generate_predictions=[
-                block_on("name_key"),
-                block_on("email_domain"),
-                block_on("phone"),
-                block_on("website_host"),
-                block_on("name_variants", arrays_to_explode=["name_variants"]),
-            ],
+            comparisons=_comparisons(used),
+            blocking_rules_to_generate_predictions=_blocking(used),
             retain_intermediate_calculation_columns=True,
             linker_uid="hotpass",
         )
         linker = Linker(table, settings, log_level=logging.ERROR)
         training = linker.training
-        training.estimate_probability_two_random_records_match(
-            [block_on("name_key"), block_on("website_host")], recall=0.7
-        )
+        deterministic = [block_on("name_key"), block_on(other_rule)]
+        training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
         training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED)
-        training.estimate_parameters_using_expectation_maximisation(block_on("name_key"))
-        training.estimate_parameters_using_expectation_maximisation(block_on("website_host"))
+        training.estimate_parameters_using_expectation_maximisation(block_on(name_rule))
+        training.estimate_parameters_using_expectation_maximisation(block_on(other_rule))
         scored = linker.inference.predict(threshold_match_probability=thresholds.review_probability)
         pairs = scored.as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
@@ -229,16 +419,37 @@ def train_and_score(
             }
             for c in linker._settings_obj.comparisons
         }
-    keep = [
-        "unique_id_l",
-        "unique_id_r",
-        "match_probability",
-        "match_weight",
-        *[f"gamma_{c}" for c in COMPARED],
-    ]
+    gammas = [c for c in pairs.columns if c.startswith("gamma_")]
+    keep = ["unique_id_l", "unique_id_r", "match_probability", "match_weight", *gammas]
     pairs = pairs[keep].astype({c: "string" for c in keep[:2]})
     pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
-    return MatchModel(pairs, model, levels)
+    note = f"EM trained on rules name_key and {other_rule}; compared: name, {', '.join(used)}"
+    return MatchModel(pairs, model, levels, planned, trained=True, note=note)
+
+
+def name_only_scores(feats: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
+    """The fallback when no model can be trained: pairs sharing a name variant scored by
+    the Jaro-Winkler similarity of their name keys (at or above the review probability),
+    so that near-identical names reach the review queue rather than being lost."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        con.register("f", feats[["unique_id", "name_key", "name_variants"]])
+        found = con.sql(
+            f"""
+            with v as (select unique_id, name_key, unnest(name_variants) as variant from f),
+            p as (
+                select distinct a.unique_id as l, b.unique_id as r,
+                       jaro_winkler_similarity(a.name_key, b.name_key) as sim
+                from v a join v b on a.variant = b.variant and a.unique_id < b.unique_id
+            )
+            select l as unique_id_l, r as unique_id_r, sim as match_probability
+            from p where sim >= {thresholds.review_probability}
+            order by l, r
+            """
+        ).df()
+    found["match_weight"] = 0.0
+    return found.astype({"unique_id_l": "string", "unique_id_r": "string"})
 
 
 def _plain(feats: pd.DataFrame) -> pd.DataFrame:
@@ -341,28 +552,106 @@ def _spark(engine: Engine) -> Iterator[Any]:
 
 def describe(pairs: pd.DataFrame, levels: dict[str, dict[int, str]]) -> pd.Series:
     """The comparison levels that decided each pair, in words."""
+    if not levels:
+        return ("name similarity " + pairs["match_probability"].round(3).astype(str)).astype(
+            "string"
+        )
     parts = []
-    for c in COMPARED:
+    for c in levels:
         gamma = pairs[f"gamma_{c}"]
         parts.append(f"{c}: " + gamma.map(levels[c]).fillna(gamma).astype(str))
     return pd.concat(parts, axis=1).agg("; ".join, axis=1)
 
 
-def key_edges(orgs: pd.DataFrame) -> pd.DataFrame:
-    """Deterministic links: rows sharing a name key, or an alt-name key equal to a name key."""
-    ids = orgs["source_record_id"]
-    keyed = pd.concat(
-        [
-            pd.DataFrame({"rid": ids, "key": orgs["name_key"]}),
-            pd.DataFrame({"rid": ids, "key": orgs["alt_name_key"]}),
-        ]
-    ).dropna()
-    keyed = (
-        keyed[keyed["key"] != ""].drop_duplicates().sort_values(["key", "rid"], ignore_index=True)
-    )
-    first = keyed.groupby("key")["rid"].transform("first")
-    edges = pd.DataFrame({"left": first, "right": keyed["rid"]})
-    return edges[edges["left"] != edges["right"]].drop_duplicates()
+TYPO_MIN = 9
+"""Names (squashed) shorter than this are never linked on one typo: too many neighbours."""
+TYPO_BLOCK_CAP = 400
+"""A name prefix or suffix shared by more rows than this is not searched for typos."""
+
+
+def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
+    """Links that need no model, each with its reason:
+
+    - ``same name key``: the same matching key;
+    - ``same name form``: the core name of one row (squashed: spacing and glued suffixes
+      ignored) equal to the core, trading or alternative name of the other (two rows that
+      share only a trading name are left to the model); a qualified core (``X (Flight
+      School)``) counts against an unqualified name only, so ``X (Durban)`` and
+      ``X (Cape Town)`` stay apart;
+    - ``one typo``: squashed names of 9+ letters one edit (or transposition) apart, with
+      the same digits.
+
+    None links rows that contradict each other: both have phones and none in common, and
+    they differ in postcode, city or province.
+    """
+    import duckdb
+
+    cols = ["unique_id", "name_key", "name_squash", "name_squashes", "qualified", "phones",
+            "province", "city", "postcode"]  # fmt: skip
+    with duckdb.connect() as con:
+        con.register("f", feats[cols])
+        edges = con.sql(
+            f"""
+            with sq as (
+                select unique_id, qualified, name_key, unnest(name_squashes) as sq,
+                       unnest(name_squashes) = name_squash as is_core
+                from f where name_squashes is not null
+            ),
+            keyed as (
+                select a.unique_id as l, b.unique_id as r, 'same name key' as reason, 0 as rank
+                from f a join f b on a.name_key = b.name_key and a.unique_id < b.unique_id
+            ),
+            formed as (
+                select a.unique_id as l, b.unique_id as r, 'same name form' as reason, 1 as rank
+                from sq a join sq b on a.sq = b.sq and a.unique_id < b.unique_id
+                where (a.is_core or b.is_core)
+                  and not (a.is_core and b.is_core and a.qualified and b.qualified
+                           and a.name_key <> b.name_key)
+            ),
+            typed as (
+                select unique_id, name_squash as s, regexp_replace(name_squash, '[^0-9]', '', 'g')
+                       as digits, qualified
+                from f where length(name_squash) >= {TYPO_MIN}
+            ),
+            pre as (
+                select *, left(s, 5) as k from typed
+                qualify count(*) over (partition by left(s, 5)) <= {TYPO_BLOCK_CAP}
+            ),
+            suf as (
+                select *, right(s, 5) as k from typed
+                qualify count(*) over (partition by right(s, 5)) <= {TYPO_BLOCK_CAP}
+            ),
+            near as (
+                select a.unique_id as l, b.unique_id as r, a.s as sl, b.s as sr,
+                       a.digits as dl, b.digits as dr, a.qualified and b.qualified as both_q
+                from pre a join pre b on a.k = b.k and a.unique_id < b.unique_id
+                union
+                select a.unique_id, b.unique_id, a.s, b.s, a.digits, b.digits,
+                       a.qualified and b.qualified
+                from suf a join suf b on a.k = b.k and a.unique_id < b.unique_id
+            ),
+            typo as (
+                select l, r, 'one typo' as reason, 2 as rank from near
+                where sl <> sr and dl = dr and not both_q and damerau_levenshtein(sl, sr) = 1
+            ),
+            candidates as (
+                select l, r, min_by(reason, rank) as reason
+                from (select * from keyed union all select * from formed
+                      union all select * from typo)
+                group by l, r
+            )
+            select c.l as "left", c.r as "right", c.reason
+            from candidates c join f a on a.unique_id = c.l join f b on b.unique_id = c.r
+            where not (
+                a.phones is not null and b.phones is not null
+                and not list_has_any(a.phones, b.phones)
+                and (coalesce(a.postcode <> b.postcode, false) or coalesce(a.city <> b.city, false)
+                     or coalesce(a.province <> b.province, false))
+            )
+            order by "left", "right"
+            """
+        ).df()
+    return edges.astype({"left": "string", "right": "string", "reason": "string"})
 
 
 def components(nodes: pd.Series, edges: pd.DataFrame) -> pd.Series:
@@ -397,7 +686,8 @@ def _honour_apart(label: pd.Series, edges: pd.DataFrame, apart: set[tuple[str, s
     }
     if not bad:
         return label
-    rank = {"reviewer: same": 0, "same name key": 1, "match model": 2}
+    rank = {"reviewer: same": 0, "same name key": 1, "same name form": 2, "one typo": 3,
+            "match model": 4}  # fmt: skip
     inside = edges[edges["left"].map(label).isin(bad)].assign(rank=edges["reason"].map(rank))
     inside = inside.sort_values(["rank", "left", "right"], kind="stable")
     parent = {node: node for node in label.index[label.isin(bad)]}
@@ -441,7 +731,8 @@ def resolve(
     """Cluster organisation rows; see the module docstring for the rules."""
     decisions = decisions if decisions is not None else load_decisions(None)
     thresholds = profile.thresholds
-    edges = key_edges(orgs).assign(reason="same name key")
+    feats = features(orgs, profile.legal_suffixes)
+    edges = deterministic_edges(feats)
     model = None
     pairs = pd.DataFrame(
         {
@@ -452,8 +743,8 @@ def resolve(
             "comparison": pd.Series(dtype="string"),
         }
     )
-    if probabilistic and len(orgs) >= MIN_ROWS_FOR_MODEL:
-        model = train_and_score(features(orgs), thresholds, engine)
+    if probabilistic and len(orgs) >= 2:
+        model = train_and_score(feats, thresholds, engine)
         pairs = model.pairs.assign(comparison=describe(model.pairs, model.levels))
     pairs = pairs.rename(columns={"unique_id_l": "left", "unique_id_r": "right"})
     decided = _decided(decisions)
@@ -462,6 +753,8 @@ def resolve(
     forced_apart = pairs["decision"].eq("different").fillna(False).astype(bool)
     forced_same = pairs["decision"].eq("same").fillna(False).astype(bool)
     likely = pairs["match_probability"] >= thresholds.match_probability
+    if model is not None and not model.trained:
+        likely = pd.Series(False, index=pairs.index)  # name similarity alone merges nothing
     merge = (likely & ~forced_apart) | forced_same
     same = decisions[decisions["decision"] == "same"][["left", "right"]]
     edges = pd.concat(

@@ -99,7 +99,7 @@ def test_a_typo_is_matched_by_the_model(ingested: IngestResult) -> None:
         result.organisations["source_record_ids"].map(lambda ids: "Extra.xlsx#Sheet!2" in ids)
     ]
     assert len(cluster) == 1 and len(cluster.iloc[0]["source_record_ids"]) >= 2
-    assert "name_key: Jaro-Winkler" in hit.sort_values("match_probability").iloc[-1]["comparison"]
+    assert "name: one typo apart" in hit.sort_values("match_probability").iloc[-1]["comparison"]
 
 
 def test_reviewer_decisions_force_a_split_and_a_merge(ingested: IngestResult) -> None:
