@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -38,7 +39,22 @@ evidence_app = typer.Typer(
 )
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(evidence_app, name="evidence")
-console = Console(stderr=True)
+
+
+def _console(stderr: bool = True) -> Console:
+    """A console that never hard-wraps when its output is not a terminal (a log keeps
+    file names and paths whole) and highlights nothing; user data printed through it is
+    escaped (:func:`_q`), so brackets in names or patterns are never taken as markup."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(stderr=stderr, soft_wrap=not stream.isatty(), highlight=False)
+
+
+def _q(value: object) -> str:
+    """User data (paths, names, messages) safe to print: markup escaped."""
+    return escape(str(value))
+
+
+console = _console()
 STATE = {"debug": False}
 
 ParamsOption = Annotated[
@@ -194,18 +210,18 @@ def init(
             check=True,
             env=runner.offline_env(),
         )
-    console.print(f"[bold]Workspace ready[/bold] in {directory}")
+    console.print(f"[bold]Workspace ready[/bold] in {_q(directory)}")
     if drafts:
         table = Table("workbook", "sheet", "kind", "mapped fields")
         for d in drafts:
             table.add_row(
-                d.file,
-                d.sheet,
-                d.kind or f"not read ({d.reason})",
+                _q(d.file),
+                _q(d.sheet),
+                d.kind or f"not read ({_q(d.reason)})",
                 ", ".join(sorted(d.columns)) if d.kind else "",
             )
-        Console(stderr=True).print(table)
-        console.print(f"Drafted profile: {targets[1]} (check the mappings and priorities).")
+        _console().print(table)
+        console.print(f"Drafted profile: {_q(targets[1])} (check the mappings and priorities).")
     console.print("Next: `hotpass doctor`, then `hotpass run`.")
 
 
@@ -224,9 +240,12 @@ def doctor(
         table = Table("", "check", "found", "fix")
         for c in checks:
             table.add_row(
-                "[green]ok[/green]" if c.ok else "[red]FAIL[/red]", c.name, c.detail, c.fix
+                "[green]ok[/green]" if c.ok else "[red]FAIL[/red]",
+                _q(c.name),
+                _q(c.detail),
+                _q(c.fix),
             )
-        Console().print(table)
+        _console(stderr=False).print(table)
     if not all(c.ok for c in checks):
         raise typer.Exit(1)
 
@@ -288,11 +307,14 @@ def _summary(settings: runner.Settings, run_id: str) -> None:
             f"[bold]{run['organisations_out']:,}[/bold] organisations; "
             f"{run['rows_quarantined']} quarantined; {run['review_pairs']} queued for review"
         )
-    console.print(f"[bold]SSOT:[/bold]      {settings.refined_dir}")
+    console.print(f"[bold]SSOT:[/bold]      {_q(settings.refined_dir)}")
     console.print(
-        f"[bold]Evidence:[/bold]  {settings.runs_dir / run_id}  (open {settings.runs_dir / 'index.html'})"
+        f"[bold]Evidence:[/bold]  {_q(settings.runs_dir / run_id)}  "
+        f"(open {_q(settings.runs_dir / 'index.html')})"
     )
-    console.print(f"[bold]MLflow:[/bold]    mlflow ui --backend-store-uri {settings.tracking_uri}")
+    console.print(
+        f"[bold]MLflow:[/bold]    mlflow ui --backend-store-uri {_q(settings.tracking_uri)}"
+    )
 
 
 @app.command()
@@ -318,7 +340,7 @@ def run(
 
         cfg = settings.params.get("samples", {})
         write_samples(settings.input_dir, cfg.get("n_orgs", 560), cfg.get("seed", 42))
-        console.print(f"no input folder: wrote the bundled samples to {settings.input_dir}")
+        console.print(f"no input folder: wrote the bundled samples to {_q(settings.input_dir)}")
     if stage is not None and stage not in runner.STAGES:
         raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(runner.STAGES)}.")
     _preflight(settings)
@@ -350,7 +372,7 @@ def run(
                     record = runner.run_stage(name, settings, run_id, report, kernel=current)
                 except runner.StageFailed as exc:
                     bar.stop()
-                    console.print(f"[red]{exc}[/red]")
+                    console.print(f"[red]{_q(exc)}[/red]")
                     raise typer.Exit(1) from None
                 except KeyboardInterrupt:
                     bar.stop()
@@ -379,13 +401,15 @@ def stage(
     try:
         record = runner.run_stage(name, _settings(params))
     except runner.StageFailed as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{_q(exc)}[/red]")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise _interrupted() from None
     finally:
         runner.finish_tracking()
-    console.print(f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {record['html']}")
+    console.print(
+        f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {_q(record['html'])}"
+    )
 
 
 @app.command()
@@ -449,7 +473,7 @@ def contracts_export(
         console.print("contract exports are current")
         return
     for path in contracts.write_exports():
-        console.print(f"wrote {path}")
+        console.print(f"wrote {_q(path)}")
 
 
 @evidence_app.command("list")
@@ -484,7 +508,7 @@ def evidence_list(params: ParamsOption = None) -> None:
                 for k in ("rows_read", "organisations_out", "rows_quarantined", "review_pairs")
             ),
         )
-    Console().print(table if runs else "no runs yet: `hotpass run` makes one")
+    _console(stderr=False).print(table if runs else "no runs yet: `hotpass run` makes one")
 
 
 @evidence_app.command("open")
@@ -511,7 +535,7 @@ def evidence_verify(run: RunArgument, params: ParamsOption = None) -> None:
     problems = verify(folder)
     if problems:
         for line in problems:
-            console.print(f"[red]{line}[/red]")
+            console.print(f"[red]{_q(line)}[/red]")
         console.print(f"{len(problems)} file(s) differ from run {folder.name}'s manifest.")
         raise typer.Exit(1)
     console.print(f"run {folder.name}: every recorded file matches its sha256")
@@ -524,7 +548,7 @@ def main() -> None:
     except (UserError, InputError, ProfileError, FileNotFoundError) as exc:
         if STATE["debug"]:
             raise
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {_q(exc)}")
         sys.exit(2)
     except KeyboardInterrupt:
         raise SystemExit(_interrupted().exit_code) from None
@@ -535,7 +559,7 @@ def main() -> None:
         if STATE["debug"]:
             raise
         console.print(
-            f"[red]error:[/red] {type(exc).__name__}: {exc} (run with --debug for details)"
+            f"[red]error:[/red] {type(exc).__name__}: {_q(exc)} (run with --debug for details)"
         )
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -20,7 +20,7 @@ HTTPS_URL = r"^https://[a-z0-9.-]+\.[a-z]{2,}(?:/\S*)?$"
 E164 = r"^\+[1-9]\d{6,14}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 ORG_ID = r"^org_[0-9a-f]{12}$"
-QUALITY_FLAGS = r"^(?:(?:missing_email|missing_phone|missing_website|missing_province|missing_address)(?:;|$))*$"
+QUALITY_FLAGS = r"^(?:(?:missing_email|missing_phone|missing_website|missing_province|missing_address|invalid_phone|invalid_email)(?:;|$))*$"
 REASON_CODES = ["missing_name", "unlinked_contact", "unlinked_address", "no_contact_details"]
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from . import normalise as norm
 from .mapping import map_columns, mapped_fields
+from .names import name_forms
 from .profile import Profile, SheetSpec, SourceSpec
 from .read import NOT_SOURCES, InputError, Workbook, read_sheet, spreadsheets
 
@@ -295,7 +296,49 @@ def _link(rows: _SheetRows, orgs: pd.DataFrame, profile: Profile) -> pd.Series:
         )
         names = names[names.index.notna() & ~names.index.duplicated()]
         linked = linked.fillna(ref.map(names).astype("string"))
+        missing = linked.isna() & rows.canonical["org_ref_name"].notna()
+        if missing.any():
+            found = link_by_name(
+                rows.canonical.loc[missing, "org_ref_name"], orgs, rows.file, profile
+            )
+            linked = linked.fillna(found.reindex(linked.index))
     return linked
+
+
+def link_by_name(refs: pd.Series, orgs: pd.DataFrame, file: str, profile: Profile) -> pd.Series:
+    """The organisation row each organisation name in ``refs`` names, across all sources:
+    the same name in any of its forms (legal, trading, qualified, squashed:
+    :mod:`hotpass_lib.names`), else one typo away in a name of 9+ letters. Rows of the
+    referring workbook win, then higher priority, then the first id; NA when none."""
+    ref_forms = name_forms(refs, profile.legal_suffixes)
+    org_forms = name_forms(orgs["organisation_name"], profile.legal_suffixes)
+    own = (orgs["file"] != file).astype(int)
+    rank = pd.DataFrame(
+        {"rid": orgs.index, "own": own.to_numpy(), "priority": -orgs["priority"].to_numpy()}
+    )
+    keys = pd.concat(
+        [org_forms["squash"], org_forms["trading"].str.replace(" ", "", regex=False)]
+    ).dropna()
+    table = rank.set_index(orgs.index).loc[keys.index].assign(key=keys.to_numpy())
+    table = table[table["key"] != ""].sort_values(["key", "own", "priority", "rid"])
+    lookup = table.drop_duplicates("key").set_index("key")["rid"]
+    wanted = pd.concat(
+        [ref_forms["squash"], ref_forms["trading"].str.replace(" ", "", regex=False)]
+    ).dropna()
+    hit = wanted.map(lookup).dropna()
+    found = hit.groupby(level=0).first().reindex(refs.index).astype("string")
+    rest = found.isna() & ref_forms["squash"].str.len().ge(9)
+    if rest.any():
+        from rapidfuzz.distance import DamerauLevenshtein
+        from rapidfuzz.process import extractOne
+
+        choices = lookup[lookup.index.str.len() >= 9]
+        names = list(choices.index)
+        for rid, squash in ref_forms.loc[rest, "squash"].items():  # the few left unlinked
+            best = extractOne(squash, names, scorer=DamerauLevenshtein.distance, score_cutoff=1)
+            if best is not None:
+                found[rid] = choices.iloc[best[2]]
+    return found
 
 
 def _contacts_from_sheet(rows: _SheetRows, frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
@@ -451,6 +494,7 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         )
 
     orgs = pd.concat(org_parts)
+    orgs.index = orgs.index.astype(str)  # typed also when no sheet has a data row
     orgs.index.name = "source_record_id"
     contact_parts, address_parts = (
         [

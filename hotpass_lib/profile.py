@@ -145,6 +145,11 @@ class Thresholds(_Strict):
     email_valid_mostly: float = Field(default=0.9, ge=0, le=1)
     phone_valid_mostly: float = Field(default=0.9, ge=0, le=1)
     name_present_mostly: float = Field(default=1.0, ge=0, le=1)
+    min_rows_for_ratio: int = Field(
+        default=20,
+        ge=1,
+        description="ratio checks ('mostly') over fewer rows warn instead of stopping the run",
+    )
 
 
 class Profile(_Strict):

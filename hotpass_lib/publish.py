@@ -37,7 +37,7 @@ def flat_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists joined by ``; ``, everything else as text, formula-like text neutralised."""
     out = pd.DataFrame(index=frame.index)
     for name, col in frame.items():
-        if col.map(lambda v: isinstance(v, list)).any():
+        if any(isinstance(v, list) for v in col):
             col = col.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
         out[name] = neutralise(col) if col.dtype == object or col.dtype == "string" else col
     return out
@@ -172,7 +172,9 @@ def headline(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame) -> dict[
         "rows_quarantined": len(tables["quarantine"]),
         "rows_skipped_empty": len(tables["skipped_rows"]),
         "review_pairs": len(tables["review_queue"]),
-        "mean_quality_score": round(float(tables["organisations"]["data_quality_score"].mean()), 3),
+        "mean_quality_score": round(float(tables["organisations"]["data_quality_score"].mean()), 3)
+        if len(tables["organisations"])
+        else 0.0,
     }
 
 

@@ -71,7 +71,8 @@ class RefineResult:
 
 
 def _hash_id(prefix: str, values: pd.Series) -> pd.Series:
-    return prefix + values.map(lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:12])
+    ids = [prefix + hashlib.sha1(str(v).encode("utf-8")).hexdigest()[:12] for v in values]
+    return pd.Series(ids, index=values.index, dtype="string")
 
 
 def _survivor_order(orgs: pd.DataFrame) -> pd.DataFrame:
@@ -269,6 +270,9 @@ def refine(
 
     people = _contacts(contacts, row_org)
     ssot = _primary_contacts(ssot, people, orgs, row_org)
+    for column, flag in (("invalid_phones", "invalid_phone"), ("invalid_emails", "invalid_email")):
+        bad = (orgs[column].map(len) > 0).groupby(orgs["cluster"]).any()
+        ssot[f"_{flag}"] = bad.reindex(ssot.index, fill_value=False).to_numpy()
     ssot = _quality(ssot)
     ssot = ssot.sort_values("organisation_id", kind="stable").reset_index(drop=True)
     conflicts["organisation_id"] = conflicts["cluster"].map(org_id)
@@ -314,9 +318,11 @@ def _primary_contacts(
         own = pid.map(primary[column].map(lambda v: v[0] if v else None)).astype("string")
         chosen = own.fillna(values.map(lambda v: v[0] if v else None).astype("string"))
         ssot[f"primary_{kind}"] = chosen
-        ssot[f"secondary_{column}"] = [
-            [x for x in v if x != p] for v, p in zip(values, chosen, strict=True)
-        ]
+        ssot[f"secondary_{column}"] = pd.Series(
+            [[x for x in v if x != p] for v, p in zip(values, chosen, strict=True)],
+            index=ssot.index,
+            dtype=object,
+        )
     return ssot
 
 
@@ -330,11 +336,14 @@ QUALITY_FIELDS = {
 
 
 def _quality(ssot: pd.DataFrame) -> pd.DataFrame:
-    """Quality score (share of key fields present) and flags naming what is missing."""
+    """Quality score (share of key fields present) and flags naming what is missing, and
+    which organisations had a phone or e-mail in their sources that could not be read."""
     present = ssot[list(QUALITY_FIELDS)].notna()
     ssot["data_quality_score"] = present.mean(axis=1).round(3).astype(float)
     flags = pd.Series("", index=ssot.index, dtype="string")
     for field, flag in QUALITY_FIELDS.items():
         flags = flags + pd.Series(np.where(present[field], "", flag + ";"), index=ssot.index)
+    for flag in ("invalid_phone", "invalid_email"):  # a source row held a value that failed
+        flags = flags + pd.Series(np.where(ssot[f"_{flag}"], flag + ";", ""), index=ssot.index)
     ssot["data_quality_flags"] = flags.str.rstrip(";")
-    return ssot
+    return ssot.drop(columns=["_invalid_phone", "_invalid_email"])

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -27,6 +28,8 @@ RESULT_COLUMNS = [
     "failed_count",
     "element_count",
     "examples",
+    "mostly",
+    "why",
 ]
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -54,9 +57,11 @@ def check_contract(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     for (column, check), group in failures.groupby(["column", "check"], dropna=False, sort=True):
         examples = group["failure_case"].dropna().astype(str).unique()[:3].tolist()
         column = None if pd.isna(column) else column
-        checks.append((name, str(check), column, "error", False, len(group), len(frame), examples))
+        checks.append(
+            (name, str(check), column, "error", False, len(group), len(frame), examples, None, "")
+        )
     if not checks:
-        checks.append((name, "pandera contract", None, "error", True, 0, len(frame), []))
+        checks.append((name, "pandera contract", None, "error", True, 0, len(frame), [], None, ""))
     return pd.DataFrame(checks, columns=RESULT_COLUMNS)
 
 
@@ -181,6 +186,8 @@ def run_suites(checks: list[tuple[pd.DataFrame, dict]], gx_dir: Path | None = No
                         int(detail.get("unexpected_count") or 0),
                         int(detail.get("element_count") or len(frame)),
                         examples,
+                        cfg.kwargs.get("mostly"),
+                        str(cfg.meta.get("why", "")),
                     )
                 )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
@@ -191,15 +198,42 @@ def data_docs_index(gx_dir: Path) -> Path:
     return gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
+def small_samples_warn(results: pd.DataFrame, min_rows: int) -> pd.DataFrame:
+    """Ratio checks (``mostly``) judge a system, not a cell: over fewer than ``min_rows``
+    rows a failure is a warning (the rows stay flagged), never a stop."""
+    small = results["mostly"].notna() & (results["element_count"] < min_rows)
+    out = results.copy()
+    downgrade = small & (out["gate"] == "error")
+    out.loc[downgrade, "gate"] = "warn"
+    out.loc[downgrade, "why"] = (
+        out.loc[downgrade, "why"] + f" (fewer than {min_rows} rows: a warning, not a stop)"
+    )
+    return out
+
+
+def describe_failure(r: Any) -> str:
+    """A failed check in words: rule, threshold and counts."""
+    rule = f"{r.suite}: {r.check}" + (f" on {r.column}" if isinstance(r.column, str) else "")
+    passed = r.element_count - r.failed_count
+    text = f"{rule}: {r.failed_count} of {r.element_count} rows fail"
+    mostly, why = getattr(r, "mostly", None), getattr(r, "why", "")
+    if mostly is not None and not pd.isna(mostly):
+        share = passed / r.element_count if r.element_count else 1.0
+        text += f" ({share:.0%} pass; the threshold is {float(mostly):.0%})"
+    if isinstance(why, str) and why:
+        text += f". Rule: {why}"
+    return text
+
+
 def gate(results: pd.DataFrame) -> None:
-    """Raise :class:`GateError` naming every failed ``error``-gated check."""
+    """Raise :class:`GateError` naming every failed ``error``-gated check, with its rule,
+    threshold and counts; print the verdict either way."""
     failed = results[(~results["success"]) & (results["gate"] == "error")]
+    warned = results[(~results["success"]) & (results["gate"] == "warn")]
     if failed.empty:
+        print(f"Gate passed: {len(results)} checks, {len(warned)} warning(s), no blocking failure.")
         return
-    lines = [
-        f"- {r.suite}: {r.check} on {r.column}: {r.failed_count} of {r.element_count} rows"
-        for r in failed.itertuples()
-    ]
+    lines = [f"- {describe_failure(r)}" for r in failed.itertuples()]
     raise GateError(f"{len(failed)} blocking check(s) failed:\n" + "\n".join(lines))
 
 
@@ -218,7 +252,7 @@ def validate_ingest(
             load_suite("canonical_addresses", profile),
         ),
     ]
-    return pd.concat(
+    results = pd.concat(
         [
             check_contract(tables["organisations"], "canonical_organisations"),
             check_contract(tables["contacts"], "canonical_contacts"),
@@ -227,6 +261,7 @@ def validate_ingest(
         ],
         ignore_index=True,
     )
+    return small_samples_warn(results, profile.thresholds.min_rows_for_ratio)
 
 
 def validate_ssot(
@@ -235,10 +270,11 @@ def validate_ssot(
     """pandera contracts of the published tables, and the SSOT expectation suite."""
     names = ("organisations", "contacts", "review_queue", "quarantine")
     suite = [(ssot_view(tables["organisations"]), load_suite("ssot_organisations", profile))]
-    return pd.concat(
+    results = pd.concat(
         [*(check_contract(tables[n], n) for n in names), run_suites(suite, gx_dir)],
         ignore_index=True,
     )
+    return small_samples_warn(results, profile.thresholds.min_rows_for_ratio)
 
 
 SUITE_DATASETS = {
@@ -295,6 +331,6 @@ def completeness(frame: pd.DataFrame, fields: list[str]) -> pd.Series:
     shares = {}
     for name in fields:
         col = frame[name]
-        filled = col.map(len) > 0 if col.map(lambda v: isinstance(v, list)).any() else col.notna()
+        filled = col.map(len) > 0 if any(isinstance(v, list) for v in col) else col.notna()
         shares[name] = float(filled.mean()) if len(frame) else 0.0
     return pd.Series(shares, name="share_present").sort_values()

@@ -18,6 +18,7 @@ from hotpass_lib.validate import (
     load_suite,
     organisation_view,
     run_suites,
+    small_samples_warn,
     validate_ingest,
 )
 
@@ -93,3 +94,29 @@ def test_warn_gate_is_recorded_but_does_not_stop() -> None:
     )
     gate(results)
     assert headline(results)["warnings"] == 1
+
+
+def test_a_ratio_check_over_few_rows_warns_and_a_stop_names_rule_threshold_and_counts(
+    profile: Profile,
+) -> None:
+    result = {
+        "suite": "canonical_organisations",
+        "check": "expect_column_values_to_be_in_set",
+        "column": "phones_all_valid",
+        "gate": "error",
+        "success": False,
+        "failed_count": 1,
+        "element_count": 4,
+        "examples": [],
+        "mostly": 0.8,
+        "why": "share of rows whose every phone parses to E.164",
+    }
+    few = small_samples_warn(pd.DataFrame([result]), profile.thresholds.min_rows_for_ratio)
+    assert few.loc[0, "gate"] == "warn"
+    gate(few)  # one bad phone in a 4-row sheet does not stop the run
+    many = pd.DataFrame([{**result, "failed_count": 30, "element_count": 100}])
+    with pytest.raises(GateError) as stop:
+        gate(small_samples_warn(many, profile.thresholds.min_rows_for_ratio))
+    message = str(stop.value)
+    assert "30 of 100 rows fail (70% pass; the threshold is 80%)" in message
+    assert "phones_all_valid" in message and "E.164" in message
