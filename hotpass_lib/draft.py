@@ -99,6 +99,8 @@ def _by_content(
                 f"{[str(c) for c in frame.columns]}). Fix: give the header exactly as written."
             )
         previous = fields.get("organisation_name")
+        for taken in [f for f, h in fields.items() if h == name_column]:
+            del fields[taken]
         fields["organisation_name"] = name_column
         report.loc[report["header"] == name_column, ["field", "method", "score"]] = [
             "organisation_name", "override", 100.0,

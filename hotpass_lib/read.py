@@ -215,26 +215,16 @@ def sniff_delimiter(text: str, suffix: str = ".csv") -> str:
 
 
 def _text_rows(path: Path) -> list[list[object]]:
+    """Rows of a text table (ragged rows allowed: Excel writes them)."""
     text = decode_text(path.read_bytes())
     delimiter = sniff_delimiter(text, path.suffix.lower())
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="python",
-        )
-    except pd.errors.EmptyDataError:
-        return []
-    except (pd.errors.ParserError, csv.Error) as exc:
+        return [list(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
         raise InputError(
             f"{path.name}: not a readable table with delimiter {delimiter!r} ({exc}). Fix: "
             "check the delimiter and quoting, or save it from Excel as CSV UTF-8."
         ) from None
-    return frame.to_numpy().tolist()
 
 
 def _as_text(rows: list[list[object]]) -> pd.DataFrame:

@@ -313,10 +313,14 @@ def _primary_contacts(
     ssot["primary_contact_name"] = pid.map(primary["name"]).astype("string")
     ssot["primary_contact_role"] = pid.map(primary["role"]).astype("string")
     for column, kind in (("emails", "email"), ("phones", "phone")):
-        values = pid.map(_org_values(orgs, people, row_org, column))
-        values = values.map(lambda v: v if isinstance(v, list) else [])
-        own = pid.map(primary[column].map(lambda v: v[0] if v else None)).astype("string")
-        chosen = own.fillna(values.map(lambda v: v[0] if v else None).astype("string"))
+        mapped = pid.map(_org_values(orgs, people, row_org, column))
+        values = [list(v) if isinstance(v, list | np.ndarray) else [] for v in mapped]
+        firsts = pd.Series(
+            [v[0] if len(v) else None for v in primary[column]], index=primary.index, dtype="string"
+        )
+        own = pid.map(firsts).astype("string")
+        first_value = pd.Series([v[0] if v else None for v in values], index=pid.index)
+        chosen = own.fillna(first_value.astype("string"))
         ssot[f"primary_{kind}"] = chosen
         ssot[f"secondary_{column}"] = pd.Series(
             [[x for x in v if x != p] for v, p in zip(values, chosen, strict=True)],

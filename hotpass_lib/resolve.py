@@ -142,7 +142,9 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
     squashes = squashes.dropna()
     squashes = squashes[squashes.str.len() > 0]
     address = orgs["address"].astype("string") if "address" in orgs else None
-    phones = orgs["phones"].map(lambda v: sorted(v) if len(v) else None)
+    phones = pd.Series(
+        [sorted(v) if len(v) else None for v in orgs["phones"]], index=orgs.index, dtype=object
+    )
     feats = pd.DataFrame(
         {
             "unique_id": orgs["source_record_id"].astype(str),
@@ -167,8 +169,9 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
     feats["name_squashes"] = feats["name_squashes"].map(
         lambda v: v if isinstance(v, list) and v else None
     )
-    variants = name_variants(feats["unique_id"], feats["name_key"])
-    return feats.assign(name_variants=feats["unique_id"].map(variants))
+    variants = name_variants(feats["unique_id"], feats["name_key"]).to_dict()
+    listed = [variants.get(uid) for uid in feats["unique_id"]]
+    return feats.assign(name_variants=pd.Series(listed, index=feats.index, dtype=object))
 
 
 def _optional(orgs: pd.DataFrame, column: str) -> pd.Series:
