@@ -62,6 +62,7 @@ DISTINCT = (
     "Mafikeng", "Rustenburg", "Potch", "Parys", "Harrismith", "Bethlehem", "Ficksburg",
 )  # fmt: skip
 SECOND = ("Skies", "Wings", "Air", "Sky", "Airborne", "Heights", "Valley", "Ridge", "Peak")
+OPTIONAL = frozenset({*SECOND, "Flight", "Flying", "Aviation", "Pilot", "Aircraft", "General"})
 NUMBERED = ("Runway", "Hangar", "Sector", "Echo", "Papa", "Whiskey", "Foxtrot")
 NUMBER_WORDS = {"4": "Four", "7": "Seven", "9": "Nine", "12": "Twelve", "21": "Twenty One"}
 CORES = {
@@ -181,6 +182,7 @@ class _Org:
     qualifier: str = ""
     city: str = ""  # branch city, for branches of one brand
     protected: tuple[str, ...] = ()  # words no corruption may touch or drop
+    shortened: frozenset[str] = frozenset()  # names with a word dropped that stay unambiguous
     people: list[dict[str, str]] = field(default_factory=list)
 
 
@@ -222,7 +224,10 @@ def _base_name(rng: np.random.Generator, category: str) -> str:
         first = _pick(rng, DISTINCT)
         if rng.random() < 0.35:
             first += " " + _pick(rng, SECOND)
-    return f"{first} {_pick(rng, CORES[category])}"
+    core = _pick(rng, CORES[category])
+    if first.split()[-1] in core.split():  # no "Skies Skies School"
+        first = first.rsplit(" ", 1)[0]
+    return f"{first} {core}"
 
 
 def _truth(n_orgs: int, rng: np.random.Generator, fake: Faker) -> tuple[list[_Org], list[dict]]:
@@ -345,7 +350,25 @@ def _truth(n_orgs: int, rng: np.random.Generator, fake: Faker) -> tuple[list[_Or
                     "mobile": nums.phone(MOBILE),
                 }
             )
+    _shortenings(orgs)
     return orgs, pairs
+
+
+def _shortenings(orgs: list[_Org]) -> None:
+    """Allow dropping an optional middle word only where the shortened name is no other
+    organisation's name nor another organisation's shortened name."""
+    taken = {n for o in orgs for n in (o.legal, o.trade) if n}
+    short: dict[str, set[str]] = {}
+    for o in orgs:
+        for name in (o.legal, o.trade):
+            words = name.split()
+            for i in range(1, len(words) - 1):
+                if words[i] in OPTIONAL and words[i] not in o.protected:
+                    short.setdefault(" ".join(words[:i] + words[i + 1 :]), set()).add(o.true_org_id)
+    for o in orgs:
+        o.shortened = frozenset(
+            n for n, ids in short.items() if ids == {o.true_org_id} and n not in taken
+        )
 
 
 def _abbreviate(words: list[str], rng: np.random.Generator, locked: set[int]) -> list[str]:
@@ -365,12 +388,15 @@ def _abbreviate(words: list[str], rng: np.random.Generator, locked: set[int]) ->
 def _word_edits(name: str, org: _Org, rng: np.random.Generator) -> str:
     """Word-level changes: abbreviations, a dropped word, ``The``, numbers as words."""
     words = name.split()
+    drops = [
+        i for i in range(1, len(words) - 1)
+        if " ".join(words[:i] + words[i + 1 :]) in org.shortened
+    ]  # fmt: skip
+    if drops and rng.random() < 0.12:
+        del words[_pick(rng, drops)]
     locked = {i for i, w in enumerate(words) if w in org.protected} | {0}
     if rng.random() < 0.3:
         words = _abbreviate(words, rng, locked)
-    droppable = [i for i in range(1, len(words)) if i not in locked and words[i] not in {"&"}]
-    if len(words) >= 3 and droppable and rng.random() < 0.06:
-        del words[_pick(rng, droppable)]
     out = " ".join(words)
     for digits, word in NUMBER_WORDS.items():
         if re.search(rf"\b{digits}\b", out) and rng.random() < 0.3:
@@ -457,7 +483,7 @@ def _spell(org: _Org, rng: np.random.Generator, style: str) -> str:
             out = (trade if form == 1 else legal) + _suffix(org, rng, 0.4 if form == 1 else 0.7)
     else:
         out = legal + _suffix(org, rng)
-    if org.city and (style in {"company", "quicknooks"} or rng.random() < 0.5):
+    if org.city and (style in {"company", "quicknooks"} or rng.random() < 0.65):
         out += _pick(rng, (" ({c})", " - {c}", " {c}", " {c} Branch")).format(c=org.city)
     if org.qualifier and rng.random() < 0.45:
         out = f"{out} ({org.qualifier})" if rng.random() < 0.7 else f"({org.qualifier}) {out}"
