@@ -14,11 +14,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+from rapidfuzz.distance import Levenshtein
 
 from hotpass_lib.evaluate import organisation_scores
 from hotpass_lib.ingest import ingest
@@ -33,6 +35,22 @@ GENERATORS: dict[str, tuple[Callable, int, int]] = {
     "samples_messy": (write_messy_samples, 700, 1313),
 }
 EXAMPLES = 40
+_MARKER = re.compile(r"(?:\bt\s*/\s*a|\btrading\s+as\b|\btrd?a?i?ng\b|\bta\b)", re.IGNORECASE)
+_SUFFIX = re.compile(
+    r"\(?\b(?:pty|ltd|limited|c\.?c|npc|rf|inc)\b\.?\)?\.?|[()\-.,]", re.IGNORECASE
+)
+_ABBREVIATIONS = {
+    "aeronautical": "aero", "intl": "international", "int'l": "international", "&": "and",
+    "acad": "academy", "ctr": "centre", "center": "centre", "svcs": "services",
+    "service": "services", "maint": "maintenance", "heli": "helicopter", "eng": "engineering",
+    "engineers": "engineering", "org": "organisation", "organization": "organisation",
+}  # fmt: skip
+_NUMBERS = {"four": "4", "seven": "7", "nine": "9", "twelve": "12", "twenty one": "21"}
+_CITIES = re.compile(
+    r"\b(?:george|polokwane|nelspruit|durban|bloemfontein|kimberley|gqeberha|rustenburg|"
+    r"lanseria)\b(?:\s+branch)?",
+    re.IGNORECASE,
+)
 
 
 def _sheet(record_ids: pd.Series) -> pd.Series:
@@ -84,10 +102,12 @@ def misses(truth: pd.DataFrame, ssot: pd.DataFrame, names: pd.Series) -> dict[st
     member["name"] = member["rid"].map(names).fillna("(address row)")
     fragments = member.groupby(["true", "organisation_id"])["name"].agg(lambda s: sorted(set(s)))
     split = fragments.groupby(level=0).size() > 1
-    splits = [
-        {"true_org_id": t, "fragments": fragments.loc[t].tolist()}
-        for t in split.index[split.to_numpy()]
-    ]
+    splits = []
+    for t in split.index[split.to_numpy()]:
+        parts = [f for f in fragments.loc[t].tolist() if f != ["(address row)"]]
+        pair = _closest(parts) if len(parts) > 1 else ("(address row)", "")
+        kinds = split_kinds(*pair) if len(parts) > 1 else ["address row unlinked"]
+        splits.append({"true_org_id": t, "fragments": parts, "closest": pair, "kinds": kinds})
     parts = member.groupby(["organisation_id", "true"])["name"].agg(lambda s: sorted(set(s)))
     merged = parts.groupby(level=0).size() > 1
     merges = [
@@ -95,6 +115,52 @@ def misses(truth: pd.DataFrame, ssot: pd.DataFrame, names: pd.Series) -> dict[st
         for o in merged.index[merged.to_numpy()]
     ]
     return {"splits": splits, "merges": merges}
+
+
+def _plain(name: str, abbreviations: bool = True) -> list[str]:
+    text = re.sub(r"\([^)]*\)", " ", name.lower())
+    text = _SUFFIX.sub(" ", text)
+    text = re.sub(r"^\s*the\s+", "", text)
+    for word, digits in _NUMBERS.items():
+        text = re.sub(rf"\b{word}\b", digits, text)
+    words = text.split()
+    return [_ABBREVIATIONS.get(w, w) for w in words] if abbreviations else words
+
+
+def split_kinds(a: str, b: str) -> list[str]:
+    """What differs between two spellings of one organisation that refine kept apart
+    (heuristic labels, for the report)."""
+    kinds = []
+    if bool(_MARKER.search(a)) or bool(_MARKER.search(b)):
+        kinds.append("trading-as")
+    if bool(_CITIES.search(a)) != bool(_CITIES.search(b)):
+        kinds.append("branch city in one name only")
+    if "(" in a + b and re.search(r"\((?!pty|rf|npc|t/a|trading)[^)]*\)", (a + b).lower()):
+        kinds.append("parenthesised qualifier")
+    if a.lower().lstrip().startswith("the ") != b.lower().lstrip().startswith("the "):
+        kinds.append("'The' prefix")
+    if any(w in (a + " " + b).lower().split() for w in _NUMBERS):
+        kinds.append("number as word")
+    ra, rb = _plain(a, False), _plain(b, False)
+    pa, pb = _plain(a), _plain(b)
+    if len(set(pa) ^ set(pb)) < len(set(ra) ^ set(rb)):
+        kinds.append("abbreviation")
+    sa, sb = set(pa), set(pb)
+    if (sa < sb or sb < sa) and len(sa ^ sb) == 1:
+        kinds.append("dropped word")
+    squash_a, squash_b = "".join(pa), "".join(pb)
+    if pa != pb and squash_a == squash_b:
+        kinds.append("split/merged token")
+    elif 0 < Levenshtein.distance(squash_a, squash_b) <= 2:
+        kinds.append("typo")
+    if not kinds:
+        kinds.append("legal suffix/case/punctuation only" if pa == pb else "other")
+    return kinds
+
+
+def _closest(fragments: list[list[str]]) -> tuple[str, str]:
+    pairs = [(a, b) for a in fragments[0] for b in fragments[1]]
+    return min(pairs, key=lambda p: Levenshtein.normalized_distance(p[0].lower(), p[1].lower()))
 
 
 def hard_negatives_merged(pairs: pd.DataFrame, truth: pd.DataFrame, ssot: pd.DataFrame) -> dict:
@@ -181,9 +247,15 @@ def markdown(results: dict[str, dict], today: str) -> str:
             )
             lines += ["", f"Hard negatives ({gen}): {kinds}."]
         m = r["misses"]
+        kinds = pd.Series([k for x in m["splits"] for k in x["kinds"]], dtype="string")
+        if len(kinds):
+            lines += ["", f"## {gen}: what differs in split organisations (closest pair)", ""]
+            lines += ["| difference (heuristic) | splits |", "|---|---:|"]
+            lines += [f"| {k} | {n} |" for k, n in kinds.value_counts().items()]
         lines += ["", f"## {gen}: split true organisations (first {EXAMPLES})", ""]
         lines += [
-            "- " + "  ‖  ".join(_cell(f) for f in x["fragments"]) for x in m["splits"][:EXAMPLES]
+            "- " + "  ‖  ".join(_cell(f) for f in x["fragments"]) + f" — {', '.join(x['kinds'])}"
+            for x in m["splits"][:EXAMPLES]
         ]
         lines += ["", f"## {gen}: false merges (first {EXAMPLES})", ""]
         lines += [
