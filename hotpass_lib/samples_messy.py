@@ -853,10 +853,10 @@ def write_messy_samples(
     orgs, pairs = _truth(n_orgs, rng, fake)
 
     member = {k: rng.random(len(orgs)) < p for k, p in SHARE.items()}
-    member["company_cat"] |= ~(member["sacaa"] | member["reachout"] | member["capture"])
     member["capture"] &= np.array([o.category == "Flight School" for o in orgs]) | (
         rng.random(len(orgs)) < 0.2
     )
+    member["company_cat"] |= ~(member["sacaa"] | member["reachout"] | member["capture"])
     subset = {
         k: [orgs[int(i)] for i in rng.permutation(np.flatnonzero(m))] for k, m in member.items()
     }
