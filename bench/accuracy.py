@@ -173,7 +173,7 @@ def hard_negatives_merged(pairs: pd.DataFrame, truth: pd.DataFrame, ssot: pd.Dat
     )
     orgs_of = member.dropna(subset=["true"]).groupby("true")["organisation_id"].agg(set)
     together = [
-        bool(orgs_of.get(a, set()) & orgs_of.get(b, set()))
+        bool(set(orgs_of.get(a, ())) & set(orgs_of.get(b, ())))
         for a, b in zip(pairs["left"], pairs["right"], strict=True)
     ]
     out = pairs.assign(merged=together)
