@@ -4,13 +4,16 @@ spacing slips and one-letter typos.
 ``X (Pty) Ltd (t/a Y)``, ``X t/a Y``, ``X (trading as Y) Ltd`` and the garbled
 ``X (T/AY)`` give a legal name ``X`` and a trading name ``Y``; a parenthesised qualifier
 (``Lowveld Aero Club (Flight School)``) is set apart from the core name; legal suffixes are
-removed in any position (:func:`hotpass_lib.normalise.name_key`). The *squashed* core (no
+removed in any position (:func:`hotpass_lib.normalise.name_key`), and words written in
+several ways take one form (``Aeronautical``/``Aero``, ``C.C.``/``CC``, ``Seven``/``7``,
+a leading ``The``: :func:`canonical`). The *squashed* core (no
 spaces, trailing legal words removed even when glued on: ``InstituteP ty Ltd``) makes
 split and merged tokens compare equal. Every form is usable for blocking and matching.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -25,6 +28,20 @@ _MARKER = (
 _PAREN = r"\(([^()]*)\)"
 SQUASH_MIN = 6
 """A squashed name shorter than this keeps its trailing letters (``zinc`` is no ``inc``)."""
+CANONICAL_WORDS: dict[str, str] = {
+    "aeronautical": "aero", "aeronautics": "aero", "aeronautic": "aero",
+    "international": "intl", "int l": "intl", "internat": "intl",
+    "academy": "acad", "services": "svc", "service": "svc", "svcs": "svc", "svs": "svc",
+    "maintenance": "maint", "mnt": "maint", "centre": "ctr", "center": "ctr",
+    "company": "co", "corporation": "corp", "association": "assoc", "department": "dept",
+    "brothers": "bros", "technology": "tech", "technologies": "tech", "management": "mgmt",
+    "engineering": "eng", "engineers": "eng", "saint": "st", "mount": "mt", "institute": "inst",
+    "university": "univ", "hospital": "hosp", "limited": "ltd",
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+    "eight": "8", "nine": "9", "ten": "10", "first": "1st", "second": "2nd", "third": "3rd",
+}  # fmt: skip
+"""Words written in several ways, mapped to one form for matching (never for display):
+the abbreviations business registers and people use interchangeably, and numbers."""
 
 
 def _squash(core: pd.Series, suffixes: list[str]) -> pd.Series:
@@ -38,11 +55,45 @@ def _squash(core: pd.Series, suffixes: list[str]) -> pd.Series:
     return stripped.where(stripped.str.len() >= SQUASH_MIN, squashed)
 
 
+def canonical(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
+    """Matching keys in one spelling: a leading ``the`` dropped, runs of single letters
+    joined (``c c`` -> ``cc``, ``m a d`` -> ``mad``), common abbreviations and number
+    words mapped (:data:`CANONICAL_WORDS`), legal suffixes that only then appear removed."""
+    out = keys.str.replace(r"^the ", "", regex=True)
+    out = out.str.replace(
+        r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), regex=True
+    )
+    words = sorted(CANONICAL_WORDS, key=len, reverse=True)
+    pattern = r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"
+    out = out.str.replace(pattern, lambda m: CANONICAL_WORDS[m.group(1)], regex=True)
+    return name_key(out, legal_suffixes).fillna(keys)
+
+
+DESCRIPTIVE_MIN = 3
+"""A qualifier word found in at least this many distinct core names describes a kind of
+organisation (``Flight School``); rarer words name a place or branch (``George``)."""
+
+
+def descriptive(qualifiers: pd.Series, cores: pd.Series) -> pd.Series:
+    """Whether each qualifier only describes (every word common among the data's core
+    names: ``(Flight School)``, ``(Head Office)``) rather than naming a place or branch
+    (``(George)``, ``- Kimberley``), judged from the data itself."""
+    words = cores.dropna().drop_duplicates().str.split(" ").explode()
+    common = words.value_counts()
+    common = set(common[common >= DESCRIPTIVE_MIN].index)
+    q_words = qualifiers.dropna().str.split(" ").explode()
+    known = q_words.isin(common).groupby(level=0).all()
+    return known.reindex(qualifiers.index, fill_value=False).astype(bool)
+
+
 def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     """Per name: ``key`` (the whole name's matching key), ``core`` (the legal name without
-    qualifiers), ``trading`` (the trading-as name, if any), ``qualified`` (whether a
-    parenthesised qualifier was set apart), ``squash`` (the core with no spaces) and
-    ``forms`` (the distinct keys of all of these, for blocking)."""
+    qualifiers), ``trading`` (the trading-as name, if any), ``qualifier`` (a parenthesised
+    qualifier or branch set apart: ``X (Durban)``, ``X - Durban``, ``X Durban Branch``)
+    and ``qualified``, ``squash`` (the core with no spaces) and ``forms`` (the distinct keys
+    of all of these, for blocking). A qualifier that names a place or branch rather than
+    describing (:func:`descriptive`) stays part of ``core`` and ``squash``: ``X (George)``
+    is not ``X``; ``base_squash`` is the core without any qualifier."""
     suffixes = sorted(set(legal_suffixes))
     text = _ascii(clean_text(names)).str.lower()
     groups = text.str.extractall(_PAREN)[0] if text.notna().any() else pd.Series(dtype="string")
@@ -55,17 +106,32 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     )
     group_keys = name_key(groups.astype("string"), suffixes)
     qualifier = (~is_trade) & group_keys.notna()  # not only a legal suffix such as (Pty)
-    qualified = qualifier.groupby(level=0).any().reindex(text.index, fill_value=False)
-    bare = text.str.replace(_PAREN, " ", regex=True)
+    qualifiers = group_keys[qualifier].groupby(level=0).first().reindex(text.index)
+    bare = text.str.replace(_PAREN, " ", regex=True).str.strip()
+    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+{_MARKER}\.?\s+(?P<trading>.+)$")
+    # a branch written without parentheses: "X - Kimberley", "X Kimberley Branch"
+    branch = bare.str.extract(
+        r"^(?P<base>.*?\S)\s+(?:[-–—]\s+(?P<dash>[^-–—]+)|(?P<word>\S+)\s+(?:branch|office))\.?$"
+    )
+    has_branch = branch["base"].notna() & inline["legal"].isna()
+    branch_q = name_key(branch["dash"].fillna(branch["word"]).astype("string"), suffixes)
+    bare = bare.where(~has_branch, branch["base"])
     inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+{_MARKER}\.?\s+(?P<trading>.+)$")
     garbled = bare.str.extract(r"^(?P<legal>.*?\S)\s+t\s*/\s*a(?P<trading>[a-z].+)$")
     legal = inline["legal"].fillna(garbled["legal"]).fillna(bare)
     trading = trade_paren.reindex(text.index).fillna(inline["trading"]).fillna(garbled["trading"])
     out = pd.DataFrame(index=names.index)
     out["key"] = name_key(names, suffixes)
-    out["core"] = name_key(legal.astype("string"), suffixes).fillna(out["key"])
-    out["trading"] = name_key(trading.astype("string"), suffixes)
-    out["qualified"] = qualified.astype(bool)
+    core = name_key(legal.astype("string"), suffixes).fillna(out["key"])
+    out["core"] = canonical(core, suffixes)
+    out["trading"] = canonical(name_key(trading.astype("string"), suffixes), suffixes)
+    out["qualifier"] = canonical(
+        qualifiers.fillna(branch_q.where(has_branch)).astype("string"), suffixes
+    )
+    out["qualified"] = out["qualifier"].notna()
+    out["base_squash"] = _squash(out["core"], suffixes)
+    place = out["qualified"] & ~descriptive(out["qualifier"], out["core"])
+    out["core"] = out["core"].where(~place, out["core"] + " " + out["qualifier"])
     out["squash"] = _squash(out["core"], suffixes)
     stacked = pd.concat([out["key"], out["core"], out["trading"]]).dropna()
     stacked = stacked[stacked != ""]

@@ -149,16 +149,22 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
         {
             "unique_id": orgs["source_record_id"].astype(str),
             "name_key": orgs["name_key"].astype("string"),
+            "name_core": forms["core"].astype("string"),
             "name_squash": forms["squash"].astype("string"),
+            "base_squash": forms["base_squash"].astype("string"),
             "name_forms": forms["forms"].map(lambda v: v if v else None),
             "name_squashes": group_lists(
                 squashes.index, squashes, distinct=True, sort=True, index=orgs.index
             ),
             "qualified": forms["qualified"],
+            "qualifier": forms["qualifier"].astype("string"),
             "email_domain": first_domain.reindex(orgs.index).astype("string"),
             "phones": phones,
             "phone": orgs["phones"].explode().groupby(level=0).first().astype("string"),
             "website_host": website_host(orgs["website"]).astype("string"),
+            "website_path": orgs["website"]
+            .astype("string")
+            .str.extract(r"^https://[^/]+(/.+)$")[0],
             "province": orgs["province"].astype("string"),
             "city": _optional(orgs, "city"),
             "postcode": _optional(orgs, "postcode"),
@@ -169,7 +175,7 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
     feats["name_squashes"] = feats["name_squashes"].map(
         lambda v: v if isinstance(v, list) and v else None
     )
-    variants = name_variants(feats["unique_id"], feats["name_key"]).to_dict()
+    variants = name_variants(feats["unique_id"], feats["name_core"]).to_dict()
     listed = [variants.get(uid) for uid in feats["unique_id"]]
     return feats.assign(name_variants=pd.Series(listed, index=feats.index, dtype=object))
 
@@ -302,6 +308,15 @@ def _name_comparison():
             cll.DamerauLevenshteinLevel("name_squash", 1).configure(
                 label_for_charts="one typo apart"
             ),
+            cll.CustomLevel(
+                '(list_contains("name_variants_l", "name_core_r") '
+                'or list_contains("name_variants_r", "name_core_l")) '
+                "and split_part(\"name_core_l\", ' ', 1) = split_part(\"name_core_r\", ' ', 1) "
+                "and regexp_extract(\"name_core_l\", '(\\S+)$', 1) "
+                "= regexp_extract(\"name_core_r\", '(\\S+)$', 1)",
+                label_for_charts="one inner word left out",
+                base_dialect_str="duckdb",
+            ),
             cll.JaroWinklerLevel("name_key", 0.92).configure(label_for_charts="very similar"),
             cll.JaroWinklerLevel("name_key", 0.8).configure(label_for_charts="similar"),
             cll.ElseLevel(),
@@ -330,6 +345,30 @@ def _comparisons(used: list[str]) -> list:
             )
         elif column == "address_key":
             out.append(cl.JaroWinklerAtThresholds("address_key", [0.92]))
+        elif column == "website_host":
+            out.append(
+                cl.CustomComparison(
+                    output_column_name="website",
+                    comparison_levels=[
+                        cll.NullLevel("website_host"),
+                        cll.CustomLevel(
+                            '"website_host_l" = "website_host_r" and '
+                            "coalesce(\"website_path_l\", '') = coalesce(\"website_path_r\", '')",
+                            label_for_charts="same website",
+                        ),
+                        cll.CustomLevel(
+                            '"website_host_l" = "website_host_r" and '
+                            '("website_path_l" is null or "website_path_r" is null)',
+                            label_for_charts="same site, one with a page path",
+                        ),
+                        cll.CustomLevel(
+                            '"website_host_l" = "website_host_r"',
+                            label_for_charts="same site, different pages (branches?)",
+                        ),
+                        cll.ElseLevel(),
+                    ],
+                )
+            )
         elif column == "city":
             out.append(cl.ExactMatch("city").configure(term_frequency_adjustments=True))
         else:
@@ -589,14 +628,14 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
     """
     import duckdb
 
-    cols = ["unique_id", "name_key", "name_squash", "name_squashes", "qualified", "phones",
-            "province", "city", "postcode"]  # fmt: skip
+    cols = ["unique_id", "name_key", "name_squash", "name_squashes", "qualified", "qualifier",
+            "phones", "province", "city", "postcode"]  # fmt: skip
     with duckdb.connect() as con:
         con.register("f", feats[cols])
         edges = con.sql(
             f"""
             with sq as (
-                select unique_id, qualified, name_key, unnest(name_squashes) as sq,
+                select unique_id, qualified, qualifier, name_key, unnest(name_squashes) as sq,
                        unnest(name_squashes) = name_squash as is_core
                 from f where name_squashes is not null
             ),
@@ -608,8 +647,7 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
                 select a.unique_id as l, b.unique_id as r, 'same name form' as reason, 1 as rank
                 from sq a join sq b on a.sq = b.sq and a.unique_id < b.unique_id
                 where (a.is_core or b.is_core)
-                  and not (a.is_core and b.is_core and a.qualified and b.qualified
-                           and a.name_key <> b.name_key)
+                  and not (a.is_core and b.is_core and coalesce(a.qualifier <> b.qualifier, false))
             ),
             typed as (
                 select unique_id, name_squash as s, regexp_replace(name_squash, '[^0-9]', '', 'g')
@@ -643,18 +681,50 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
                       union all select * from typo)
                 group by l, r
             )
-            select c.l as "left", c.r as "right", c.reason
+            select c.l as "left", c.r as "right", c.reason,
+                   {CONTRADICTS} as contradicts
             from candidates c join f a on a.unique_id = c.l join f b on b.unique_id = c.r
-            where not (
-                a.phones is not null and b.phones is not null
-                and not list_has_any(a.phones, b.phones)
-                and (coalesce(a.postcode <> b.postcode, false) or coalesce(a.city <> b.city, false)
-                     or coalesce(a.province <> b.province, false))
-            )
             order by "left", "right"
             """
         ).df()
     return edges.astype({"left": "string", "right": "string", "reason": "string"})
+
+
+CONTRADICTS = """(
+    a.phones is not null and b.phones is not null and not list_has_any(a.phones, b.phones)
+    and (coalesce(a.postcode <> b.postcode, false) or coalesce(a.city <> b.city, false)
+         or coalesce(a.province <> b.province, false))
+)"""
+"""Two rows that cannot be one organisation: both have phones, none in common, and they
+differ in postcode, city or province (branches of one brand, namesakes elsewhere)."""
+
+
+def kept_apart(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs that must never end in one organisation, even through other links: those of
+    ``pairs`` (``left``, ``right``) that contradict each other (:data:`CONTRADICTS`), and
+    rows with the same core name but different qualifiers or branches (``X (Durban)``,
+    ``X - Cape Town``)."""
+    import duckdb
+
+    cols = ["unique_id", "base_squash", "qualifier", "phones", "province", "city", "postcode"]
+    with duckdb.connect() as con:
+        con.register("f", feats[cols])
+        con.register("p", pairs[["left", "right"]])
+        found = con.sql(
+            f"""
+            select p."left", p."right" from p
+            join f a on a.unique_id = p."left" join f b on b.unique_id = p."right"
+            where {CONTRADICTS}
+            union
+            select a.unique_id, b.unique_id
+            from (select * from f where qualifier is not null
+                  qualify count(*) over (partition by base_squash) <= {VARIANT_CAP}) a
+            join (select * from f where qualifier is not null) b
+              on a.base_squash = b.base_squash and a.unique_id < b.unique_id
+             and a.qualifier <> b.qualifier
+            """
+        ).df()
+    return found
 
 
 def components(nodes: pd.Series, edges: pd.DataFrame) -> pd.Series:
@@ -735,7 +805,8 @@ def resolve(
     decisions = decisions if decisions is not None else load_decisions(None)
     thresholds = profile.thresholds
     feats = features(orgs, profile.legal_suffixes)
-    edges = deterministic_edges(feats)
+    candidates = deterministic_edges(feats)
+    edges = candidates[~candidates["contradicts"]].drop(columns="contradicts")
     model = None
     pairs = pd.DataFrame(
         {
@@ -758,7 +829,10 @@ def resolve(
     likely = pairs["match_probability"] >= thresholds.match_probability
     if model is not None and not model.trained:
         likely = pd.Series(False, index=pairs.index)  # name similarity alone merges nothing
-    merge = (likely & ~forced_apart) | forced_same
+    never = kept_apart(feats, pd.concat([candidates[["left", "right"]], pairs[["left", "right"]]]))
+    never_key = set(never["left"] + "|" + never["right"])
+    contradicting = (pairs["left"] + "|" + pairs["right"]).isin(never_key)
+    merge = (likely & ~forced_apart & ~contradicting) | forced_same
     same = decisions[decisions["decision"] == "same"][["left", "right"]]
     edges = pd.concat(
         [
@@ -768,15 +842,14 @@ def resolve(
         ],
         ignore_index=True,
     )
-    apart = {
-        tuple(sorted(x))
-        for x in decisions.loc[decisions["decision"] == "different", ["left", "right"]].to_numpy()
-    }
+    reviewer_apart = decisions.loc[decisions["decision"] == "different", ["left", "right"]]
+    apart = {tuple(sorted(x)) for x in pd.concat([reviewer_apart, never]).astype(str).to_numpy()}
     label = components(orgs["source_record_id"].sort_values(), edges)
     if apart:
         label = _honour_apart(label, edges, apart)
     pairs["outcome"] = "merged"
     pairs.loc[~merge, "outcome"] = "review"
+    pairs.loc[contradicting & ~forced_same, "outcome"] = "kept apart: contradicting details"
     pairs.loc[forced_apart, "outcome"] = "kept apart by reviewer"
     pairs.loc[pairs["left"].map(label) == pairs["right"].map(label), "outcome"] = pairs.loc[
         pairs["left"].map(label) == pairs["right"].map(label), "outcome"
