@@ -310,20 +310,31 @@ def link_by_name(refs: pd.Series, orgs: pd.DataFrame, file: str, profile: Profil
     the same name in any of its forms (legal, trading, qualified, squashed:
     :mod:`hotpass_lib.names`), else one typo away in a name of 9+ letters. Rows of the
     referring workbook win, then higher priority, then the first id; NA when none."""
-    ref_forms = name_forms(refs, profile.legal_suffixes)
-    org_forms = name_forms(orgs["organisation_name"], profile.legal_suffixes)
+    both = name_forms(  # one vocabulary: which qualifiers merely describe
+        pd.concat([orgs["organisation_name"], refs], ignore_index=True), profile.legal_suffixes
+    )
+    org_forms = both.iloc[: len(orgs)].set_axis(orgs.index)
+    ref_forms = both.iloc[len(orgs) :].set_axis(refs.index)
     own = (orgs["file"] != file).astype(int)
     rank = pd.DataFrame(
         {"rid": orgs.index, "own": own.to_numpy(), "priority": -orgs["priority"].to_numpy()}
     )
     keys = pd.concat(
-        [org_forms["squash"], org_forms["trading"].str.replace(" ", "", regex=False)]
+        [
+            org_forms["squash"],
+            org_forms["raw_squash"],
+            org_forms["trading"].str.replace(" ", "", regex=False),
+        ]
     ).dropna()
     table = rank.set_index(orgs.index).loc[keys.index].assign(key=keys.to_numpy())
     table = table[table["key"] != ""].sort_values(["key", "own", "priority", "rid"])
     lookup = table.drop_duplicates("key").set_index("key")["rid"]
     wanted = pd.concat(
-        [ref_forms["squash"], ref_forms["trading"].str.replace(" ", "", regex=False)]
+        [
+            ref_forms["squash"],
+            ref_forms["raw_squash"],
+            ref_forms["trading"].str.replace(" ", "", regex=False),
+        ]
     ).dropna()
     hit = wanted.map(lookup).dropna()
     found = hit.groupby(level=0).first().reindex(refs.index).astype("string")

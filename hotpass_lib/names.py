@@ -90,7 +90,8 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     """Per name: ``key`` (the whole name's matching key), ``core`` (the legal name without
     qualifiers), ``trading`` (the trading-as name, if any), ``qualifier`` (a parenthesised
     qualifier or branch set apart: ``X (Durban)``, ``X - Durban``, ``X Durban Branch``)
-    and ``qualified``, ``squash`` (the core with no spaces) and ``forms`` (the distinct keys
+    and ``qualified``, ``squash`` (the core with no spaces; ``raw_squash`` before canonical
+    words, for tokens glued across a word boundary) and ``forms`` (the distinct keys
     of all of these, for blocking). A qualifier that names a place or branch rather than
     describing (:func:`descriptive`) stays part of ``core`` and ``squash``: ``X (George)``
     is not ``X``; ``base_squash`` is the core without any qualifier."""
@@ -123,6 +124,7 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     out = pd.DataFrame(index=names.index)
     out["key"] = name_key(names, suffixes)
     core = name_key(legal.astype("string"), suffixes).fillna(out["key"])
+    out["raw_squash"] = _squash(core, suffixes)  # before canonical words: "TrainingCentre"
     out["core"] = canonical(core, suffixes)
     out["trading"] = canonical(name_key(trading.astype("string"), suffixes), suffixes)
     out["qualifier"] = canonical(
@@ -132,6 +134,8 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     out["base_squash"] = _squash(out["core"], suffixes)
     place = out["qualified"] & ~descriptive(out["qualifier"], out["core"])
     out["core"] = out["core"].where(~place, out["core"] + " " + out["qualifier"])
+    glued = out["raw_squash"] + out["qualifier"].str.replace(" ", "", regex=False)
+    out["raw_squash"] = out["raw_squash"].where(~place, glued)
     out["squash"] = _squash(out["core"], suffixes)
     stacked = pd.concat([out["key"], out["core"], out["trading"]]).dropna()
     stacked = stacked[stacked != ""]

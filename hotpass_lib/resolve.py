@@ -131,7 +131,9 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
     first_domain = domains[~domains.isin(FREE_MAIL)].groupby(level=0).first()
     forms = name_forms(orgs["organisation_name"], legal_suffixes or [])
     alt = orgs["alt_name_key"].astype("string") if "alt_name_key" in orgs else None
-    squashes = pd.concat([forms["squash"], _squash_words(forms["trading"])])
+    squashes = pd.concat(
+        [forms["squash"], forms["raw_squash"], _squash_words(forms["trading"])]
+    )
     if alt is not None:
         squashes = pd.concat([squashes, _squash_words(alt)])
         extra = alt.dropna()
