@@ -131,9 +131,7 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
     first_domain = domains[~domains.isin(FREE_MAIL)].groupby(level=0).first()
     forms = name_forms(orgs["organisation_name"], legal_suffixes or [])
     alt = orgs["alt_name_key"].astype("string") if "alt_name_key" in orgs else None
-    squashes = pd.concat(
-        [forms["squash"], forms["raw_squash"], _squash_words(forms["trading"])]
-    )
+    squashes = pd.concat([forms["squash"], forms["raw_squash"], _squash_words(forms["trading"])])
     if alt is not None:
         squashes = pd.concat([squashes, _squash_words(alt)])
         extra = alt.dropna()
@@ -171,9 +169,13 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
             "city": _optional(orgs, "city"),
             "postcode": _optional(orgs, "postcode"),
             "address_key": address_key(address) if address is not None else None,
+            "house_number": (
+                address.str.extract(r"^\s*(\d+)\b")[0] if address is not None else None
+            ),
         }
     ).sort_values("unique_id", ignore_index=True)
     feats["address_key"] = feats["address_key"].astype("string")
+    feats["house_number"] = feats["house_number"].astype("string")
     feats["name_squashes"] = feats["name_squashes"].map(
         lambda v: v if isinstance(v, list) and v else None
     )
@@ -631,7 +633,7 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
     import duckdb
 
     cols = ["unique_id", "name_key", "name_squash", "name_squashes", "qualified", "qualifier",
-            "phones", "province", "city", "postcode"]  # fmt: skip
+            "phones", "province", "city", "postcode", "house_number"]  # fmt: skip
     with duckdb.connect() as con:
         con.register("f", feats[cols])
         edges = con.sql(
@@ -695,10 +697,12 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
 CONTRADICTS = """(
     a.phones is not null and b.phones is not null and not list_has_any(a.phones, b.phones)
     and (coalesce(a.postcode <> b.postcode, false) or coalesce(a.city <> b.city, false)
-         or coalesce(a.province <> b.province, false))
+         or coalesce(a.province <> b.province, false)
+         or coalesce(a.house_number <> b.house_number, false))
 )"""
 """Two rows that cannot be one organisation: both have phones, none in common, and they
-differ in postcode, city or province (branches of one brand, namesakes elsewhere)."""
+differ in postcode, city, province or house number (branches of one brand, namesakes
+elsewhere)."""
 
 
 def kept_apart(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -708,7 +712,8 @@ def kept_apart(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     ``X - Cape Town``)."""
     import duckdb
 
-    cols = ["unique_id", "base_squash", "qualifier", "phones", "province", "city", "postcode"]
+    cols = ["unique_id", "base_squash", "qualifier", "phones", "province", "city", "postcode",
+            "house_number"]  # fmt: skip
     with duckdb.connect() as con:
         con.register("f", feats[cols])
         con.register("p", pairs[["left", "right"]])
@@ -834,7 +839,8 @@ def resolve(
     never = kept_apart(feats, pd.concat([candidates[["left", "right"]], pairs[["left", "right"]]]))
     never_key = set(never["left"] + "|" + never["right"])
     contradicting = (pairs["left"] + "|" + pairs["right"]).isin(never_key)
-    merge = (likely & ~forced_apart & ~contradicting) | forced_same
+    unrelated = unrelated_names(pairs, feats)
+    merge = (likely & ~forced_apart & ~contradicting & ~unrelated) | forced_same
     same = decisions[decisions["decision"] == "same"][["left", "right"]]
     edges = pd.concat(
         [
@@ -852,12 +858,26 @@ def resolve(
     pairs["outcome"] = "merged"
     pairs.loc[~merge, "outcome"] = "review"
     pairs.loc[contradicting & ~forced_same, "outcome"] = "kept apart: contradicting details"
+    pairs.loc[unrelated & likely & ~contradicting & ~merge, "outcome"] = "review"
     pairs.loc[forced_apart, "outcome"] = "kept apart by reviewer"
     pairs.loc[pairs["left"].map(label) == pairs["right"].map(label), "outcome"] = pairs.loc[
         pairs["left"].map(label) == pairs["right"].map(label), "outcome"
     ].replace("review", "merged through other links")
     clusters = orgs["source_record_id"].map(label).set_axis(orgs.index).rename("cluster")
     return Resolution(clusters, pairs, model, decisions)
+
+
+def unrelated_names(pairs: pd.DataFrame, feats: pd.DataFrame) -> pd.Series:
+    """Pairs whose names share no word and no name form: however much else agrees (a hotel
+    switchboard, a shared office address), they are queued for review, never merged."""
+    words = dict(zip(feats["unique_id"], feats["name_core"].fillna("").str.split(" "), strict=True))
+    forms = dict(zip(feats["unique_id"], feats["name_squashes"], strict=True))
+    out = [
+        not (set(words.get(a, [])) & set(words.get(b, [])) - {""})
+        and not (set(forms.get(a) or []) & set(forms.get(b) or []))
+        for a, b in zip(pairs["left"], pairs["right"], strict=True)
+    ]
+    return pd.Series(out, index=pairs.index, dtype=bool)
 
 
 def _decided(decisions: pd.DataFrame) -> dict[str, str]:
