@@ -143,7 +143,7 @@ def splink_baseline(source: Path, truth: pd.DataFrame) -> dict:
             block_on("phone"),
             block_on("substr(name, 1, 3)"),
             block_on("city"),
-        ],  # fmt: skip
+        ],
     )
     linker = Linker(DuckDBAPI().register(rows, table_name="restaurants"), settings)
     linker.training.estimate_probability_two_random_records_match([block_on("phone")], recall=0.8)
@@ -187,7 +187,7 @@ def main() -> None:
                 ("Hotpass (drafted profile, defaults)", ours),
                 ("plain Splink (typical setup)", reference),
             )
-        ),  # fmt: skip
+        ),
         "",
         f"Hotpass inferred country {ours['country']}; {ours['review_pairs']} pairs queued for "
         f"review; {ours['model']}.",
