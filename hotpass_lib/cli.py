@@ -46,7 +46,8 @@ def _console(stderr: bool = True) -> Console:
     file names and paths whole) and highlights nothing; user data printed through it is
     escaped (:func:`_q`), so brackets in names or patterns are never taken as markup."""
     stream = sys.stderr if stderr else sys.stdout
-    return Console(stderr=stderr, soft_wrap=not stream.isatty(), highlight=False)
+    tty = stream.isatty()
+    return Console(stderr=stderr, soft_wrap=not tty, width=None if tty else 1000, highlight=False)
 
 
 def _q(value: object) -> str:

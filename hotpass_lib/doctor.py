@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .ingest import _read_source_sheet, _sheet_specs, _Unusable, find_sources
 from .profile import ProfileError, load_profile
-from .read import InputError, Workbook
+from .read import TEXT_SUFFIXES, InputError, Workbook
 from .resolve import backend_problem, load_engine
 from .runner import Settings
 
@@ -160,7 +160,13 @@ def _inputs(settings: Settings) -> list[Check]:
         found += 1
         try:
             book = Workbook(path)
-            reader = "python-calamine" if book._calamine is not None else "openpyxl"
+            reader = (
+                "the text-table reader (encoding and delimiter detected)"
+                if path.suffix.lower() in TEXT_SUFFIXES
+                else "python-calamine"
+                if book._calamine is not None
+                else "openpyxl"
+            )
             problems = []
             for spec, optional in _sheet_specs(book, source):
                 try:

@@ -52,21 +52,36 @@ class RefineResult:
             "review_queue": self.review_queue,
             "conflicts": self.conflicts,
             "match_pairs": pairs.astype({"left": "string", "right": "string"}),
+            "match_plan": self.match_plan(),
         }
+
+    def match_plan(self) -> pd.DataFrame:
+        """Which fields the match model compared and why (empty when no model ran), with
+        whether EM trained and the note saying how the pairs were scored."""
+        model = self.resolution.model
+        if model is None:
+            return pd.DataFrame(
+                {"field": [], "used": [], "filled": [], "shared": [], "why": []}
+            ).astype({"field": "string", "used": bool, "filled": float, "shared": "int64",
+                      "why": "string"})  # fmt: skip
+        return model.plan.assign(trained=model.trained, note=model.note)
 
     def texts(self) -> dict[str, str]:
         """Text files the refine stage writes: the trained match model, when there is one."""
         model = self.resolution.model
-        return {"match_model.json": model_json(model)} if model else {}
+        return {"match_model.json": model_json(model)} if model and model.trained else {}
 
     def headline(self, rows_in: int) -> dict[str, int]:
-        """Organisation rows in; organisations, contacts, review pairs and conflicts out."""
+        """Organisation rows in; organisations, contacts, review pairs and conflicts out;
+        whether a match model was trained (1) or pairs were scored by name alone (0)."""
+        model = self.resolution.model
         return {
             "organisation_rows_in": rows_in,
             "organisations_out": len(self.organisations),
             "contacts_out": len(self.contacts),
             "review_pairs": len(self.review_queue),
             "field_conflicts": len(self.conflicts),
+            "match_model_trained": int(bool(model and model.trained)),
         }
 
 

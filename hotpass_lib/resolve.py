@@ -359,15 +359,18 @@ def _comparisons(used: list[str]) -> list:
                             '"website_host_l" = "website_host_r" and '
                             "coalesce(\"website_path_l\", '') = coalesce(\"website_path_r\", '')",
                             label_for_charts="same website",
+                            base_dialect_str="duckdb",
                         ),
                         cll.CustomLevel(
                             '"website_host_l" = "website_host_r" and '
                             '("website_path_l" is null or "website_path_r" is null)',
                             label_for_charts="same site, one with a page path",
+                            base_dialect_str="duckdb",
                         ),
                         cll.CustomLevel(
                             '"website_host_l" = "website_host_r"',
                             label_for_charts="same site, different pages (branches?)",
+                            base_dialect_str="duckdb",
                         ),
                         cll.ElseLevel(),
                     ],
