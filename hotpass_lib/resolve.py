@@ -427,6 +427,9 @@ def train_and_score(
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     engine = engine or Engine()
+    problem = backend_problem(engine)
+    if problem:  # before any work: say what to install
+        raise BackendUnavailable(problem)
     planned = plan(feats)
     used = planned.loc[planned["used"] & (planned["field"] != "name"), "field"].tolist()
     rules = _training_rules(feats, used)
