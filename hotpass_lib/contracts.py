@@ -21,7 +21,13 @@ E164 = r"^\+[1-9]\d{6,14}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$"
 ORG_ID = r"^org_[0-9a-f]{12}$"
 QUALITY_FLAGS = r"^(?:(?:missing_email|missing_phone|missing_website|missing_province|missing_address|invalid_phone|invalid_email)(?:;|$))*$"
-REASON_CODES = ["missing_name", "unlinked_contact", "unlinked_address", "no_contact_details"]
+REASON_CODES = [
+    "missing_name",
+    "unlinked_contact",
+    "unlinked_address",
+    "doubtful_link",
+    "no_contact_details",
+]
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
 
 
@@ -145,9 +151,13 @@ class SSOTContact(pa.DataFrameModel):
 
 
 class ReviewPair(pa.DataFrameModel):
-    """A candidate duplicate pair left unmerged for a person to decide."""
+    """A candidate duplicate pair left unmerged for a person to decide: two organisation
+    rows (``kind`` organisations), or a contact or address row and the organisation it
+    most likely names (``kind`` contact_link / address_link: the left side is the row,
+    quarantined as ``doubtful_link`` until decided, so it has no organisation id)."""
 
-    left_organisation_id: Series[str] = pa.Field(str_matches=ORG_ID)
+    kind: Series[str] = pa.Field(isin=["organisations", "contact_link", "address_link"])
+    left_organisation_id: Series[str] = pa.Field(nullable=True, str_matches=ORG_ID)
     right_organisation_id: Series[str] = pa.Field(str_matches=ORG_ID)
     left_record_id: Series[str] = pa.Field(str_matches=RECORD_ID)
     right_record_id: Series[str] = pa.Field(str_matches=RECORD_ID)

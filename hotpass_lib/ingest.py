@@ -35,6 +35,7 @@ class IngestResult:
     quarantine: pd.DataFrame
     skipped: pd.DataFrame
     accounting: pd.DataFrame
+    link_review: pd.DataFrame
     mapping: pd.DataFrame
     unread: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
@@ -48,6 +49,7 @@ class IngestResult:
             "quarantine": self.quarantine,
             "skipped": self.skipped,
             "accounting": self.accounting,
+            "link_review": self.link_review,
             "mapping": self.mapping,
             "unread": self.unread,
         }
@@ -352,6 +354,53 @@ def link_by_name(refs: pd.Series, orgs: pd.DataFrame, file: str, profile: Profil
     return found
 
 
+REVIEW_SIMILARITY = 0.85
+"""A contact or address naming an organisation this similar (Jaro-Winkler of canonical
+names) to an existing one, but not the same in any form, is queued for review."""
+
+
+def closest_organisation(refs: pd.Series, orgs: pd.DataFrame, profile: Profile) -> pd.DataFrame:
+    """For organisation names that matched nothing: the most similar organisation row
+    (``organisation_record_id``, ``organisation_name``, ``similarity``) when at least
+    :data:`REVIEW_SIMILARITY`; the rows of ``refs`` without one are left out."""
+    from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.process import extractOne
+
+    columns = ["organisation_record_id", "organisation_name", "similarity"]
+    refs = refs.dropna()
+    if refs.empty or orgs.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], dtype="string"))
+    forms = name_forms(
+        pd.concat([orgs["organisation_name"], refs], ignore_index=True), profile.legal_suffixes
+    )
+    cores = forms["core"].iloc[: len(orgs)].fillna("").tolist()
+    rows = {}
+    for rid, core in zip(refs.index, forms["core"].iloc[len(orgs) :], strict=True):
+        if pd.isna(core):
+            continue
+        best = extractOne(
+            core, cores, scorer=JaroWinkler.normalized_similarity, score_cutoff=REVIEW_SIMILARITY
+        )  # a few unlinked rows against the organisations, in C
+        if best is not None:
+            pos = best[2]
+            rows[rid] = (orgs.index[pos], orgs["organisation_name"].iloc[pos], round(best[1], 3))
+    return pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+
+
+def _decided_links(decisions: pd.DataFrame | None, ids: pd.Index, orgs: pd.Index) -> pd.DataFrame:
+    """Reviewer decisions on (row, organisation row) pairs of this sheet: ``decision`` per
+    row id and organisation row id, whichever side each was written on."""
+    if decisions is None or decisions.empty:
+        return pd.DataFrame(columns=["row", "org", "decision"])
+    both = pd.concat(
+        [
+            decisions.rename(columns={"left": "row", "right": "org"}),
+            decisions.rename(columns={"right": "row", "left": "org"}),
+        ]
+    )
+    return both[both["row"].isin(ids) & both["org"].isin(orgs)][["row", "org", "decision"]]
+
+
 def _contacts_from_sheet(rows: _SheetRows, frame: pd.DataFrame, profile: Profile) -> pd.DataFrame:
     def col(name: str) -> pd.Series:
         return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -405,8 +454,12 @@ def _unread(book: Workbook, source: SourceSpec, read: set[str]) -> list[dict[str
     return out
 
 
-def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
-    """Read, map, link and normalise every source of ``profile`` found in ``input_dir``."""
+def ingest(
+    input_dir: Path | str, profile: Profile, decisions: pd.DataFrame | None = None
+) -> IngestResult:
+    """Read, map, link and normalise every source of ``profile`` found in ``input_dir``.
+    ``decisions`` (reviewer decisions) attach or keep apart contact and address rows
+    queued for review as doubtful links."""
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         raise InputError(f"input folder {input_dir} does not exist. Fix: pass --input-dir.")
@@ -515,18 +568,63 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         ],
         [],
     )
+    reviews = []
     for rows in pending:
         link = _link(rows, orgs, profile)
+        decided = _decided_links(decisions, rows.canonical.index, orgs.index)
+        same = decided[decided["decision"] == "same"].drop_duplicates("row")
+        link.loc[same["row"].to_numpy()] = same["org"].to_numpy()  # a reviewer attached it
         ref = rows.canonical.get("org_ref_name", rows.canonical.get("org_key"))
         unlinked = link.isna()
+        close = closest_organisation(
+            rows.canonical.loc[unlinked, "org_ref_name"]
+            if "org_ref_name" in rows.canonical
+            else pd.Series(dtype="string"),
+            orgs,
+            profile,
+        )
+        rejected = set(
+            zip(
+                *[decided.loc[decided["decision"] == "different", c] for c in ("row", "org")],
+                strict=True,
+            )
+        )
+        close = close[
+            [
+                (r, o) not in rejected
+                for r, o in zip(close.index, close["organisation_record_id"], strict=True)
+            ]
+        ]
+        doubtful = pd.Series(rows.canonical.index.isin(close.index), index=rows.canonical.index)
         target = f"sheet {rows.spec.link.sheet!r}" if rows.spec.link else "its organisations"
         reason = (
             "names organisation "
             + ref.fillna("(blank)").astype(str)
-            + f", which matches no row of {target}"
+            + f", which matches no row of {target} or of any source"
         )
         code = {"contacts": "unlinked_contact", "addresses": "unlinked_address"}[rows.spec.kind]
-        quarantine.append(_quarantine(rows, unlinked, code, reason))
+        quarantine.append(_quarantine(rows, unlinked & ~doubtful, code, reason))
+        if len(close):
+            why = (
+                "names organisation "
+                + ref.loc[close.index].astype(str)
+                + "; closest is "
+                + close["organisation_name"].astype(str)
+                + " ("
+                + close["organisation_record_id"]
+                + ", similarity "
+                + close["similarity"].astype(str)
+                + "): queued for review; "
+                "decide in params/review_decisions.yaml"
+            )
+            quarantine.append(_quarantine(rows, doubtful, "doubtful_link", why))
+            reviews.append(
+                close.assign(
+                    kind=rows.spec.kind,
+                    record_id=close.index,
+                    name=ref.loc[close.index].astype(str),
+                )
+            )
         kept = rows.canonical[~unlinked]
         if rows.spec.kind == "contacts":
             frame = _contacts_from_sheet(rows, kept, profile)
@@ -572,6 +670,8 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
     acc["accepted"] = acc["rows_read"] - acc["skipped_empty"] - acc["quarantined"]
     contacts = _typed(contact_parts, CONTACT_COLUMNS)
     addresses = _typed(address_parts, ADDRESS_COLUMNS)
+    link_review = pd.concat(reviews, ignore_index=True) if reviews else pd.DataFrame()
+    link_review = link_review.reindex(columns=list(LINK_REVIEW_COLUMNS)).astype(LINK_REVIEW_COLUMNS)
     return IngestResult(
         organisations=orgs.reset_index(),
         contacts=contacts.reset_index(),
@@ -579,6 +679,7 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         quarantine=quarantine_df,
         skipped=skipped_df,
         accounting=acc,
+        link_review=link_review,
         mapping=pd.concat(reports, ignore_index=True),
         unread=pd.DataFrame(unread, columns=["file", "sheet", "rows", "reason"]).astype(
             {"rows": "Int64"}
@@ -586,6 +687,16 @@ def ingest(input_dir: Path | str, profile: Profile) -> IngestResult:
         warnings=warnings,
     )
 
+
+LINK_REVIEW_COLUMNS = {
+    "kind": "string",
+    "record_id": "string",
+    "name": "string",
+    "organisation_record_id": "string",
+    "organisation_name": "string",
+    "similarity": "float64",
+}
+"""A doubtful link: the contact/address row, the organisation it names, and the closest."""
 
 CONTACT_COLUMNS = {
     "source": "string",

@@ -28,6 +28,8 @@ ORG_FIELDS = (
     "organisation_type",
     "status",
     "address",
+    "city",
+    "postcode",
 )
 
 
@@ -182,6 +184,7 @@ def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
 
 
 REVIEW_COLUMNS = [
+    "kind",
     "left_organisation_id",
     "right_organisation_id",
     "left_record_id",
@@ -202,6 +205,7 @@ def _review_queue(pairs: pd.DataFrame, orgs: pd.DataFrame, row_org: pd.Series) -
     names = orgs.set_index("source_record_id")["organisation_name"]
     out = pd.DataFrame(
         {
+            "kind": "organisations",
             "left_organisation_id": queued["left"].map(row_org),
             "right_organisation_id": queued["right"].map(row_org),
             "left_record_id": queued["left"],
@@ -234,6 +238,27 @@ def _review_queue(pairs: pd.DataFrame, orgs: pd.DataFrame, row_org: pd.Series) -
     return out.astype(types).reset_index(drop=True)
 
 
+def _link_reviews(link_review: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
+    """Doubtful contact/address links (ingest's ``link_review``) as review-queue rows."""
+    kind = link_review["kind"].map({"contacts": "contact_link", "addresses": "address_link"})
+    out = pd.DataFrame(
+        {
+            "kind": kind,
+            "left_organisation_id": pd.NA,
+            "right_organisation_id": link_review["organisation_record_id"].map(row_org),
+            "left_record_id": link_review["record_id"],
+            "right_record_id": link_review["organisation_record_id"],
+            "left_name": link_review["name"],
+            "right_name": link_review["organisation_name"],
+            "match_probability": link_review["similarity"].astype(float),
+            "match_weight": 0.0,
+            "decided_by": "name similarity " + link_review["similarity"].astype(str),
+        },
+        columns=REVIEW_COLUMNS,
+    )
+    return out.sort_values(["left_record_id"], kind="stable")
+
+
 def refine(
     orgs: pd.DataFrame,
     contacts: pd.DataFrame,
@@ -242,8 +267,10 @@ def refine(
     decisions: pd.DataFrame | None = None,
     probabilistic: bool = True,
     engine: Engine | None = None,
+    link_review: pd.DataFrame | None = None,
 ) -> RefineResult:
-    """Turn canonical organisation/contact/address rows into SSOT tables."""
+    """Turn canonical organisation/contact/address rows into SSOT tables; doubtful
+    contact/address links found by ingest (``link_review``) join the review queue."""
     resolution = resolve(orgs, profile, decisions, probabilistic, engine)
     country = profile.country
     orgs = orgs.assign(cluster=resolution.clusters)
@@ -296,6 +323,10 @@ def refine(
     )
     people = people.drop(columns="best_priority").sort_values("contact_id", ignore_index=True)
     queue = _review_queue(resolution.pairs, orgs, row_org)
+    if link_review is not None and len(link_review):
+        types = queue.dtypes.to_dict()
+        queue = pd.concat([queue, _link_reviews(link_review, row_org).astype(types)])
+        queue = queue.reset_index(drop=True)
     return RefineResult(ssot, people, queue, conflicts, resolution)
 
 

@@ -152,3 +152,71 @@ def test_only_deliberately_broken_phones_are_invalid(ingested: IngestResult) -> 
     one must come out as E.164."""
     bad = pd.concat([ingested.organisations["invalid_phones"], ingested.contacts["invalid_phones"]])
     assert set(bad.explode().dropna()) <= {"012 345"}
+
+
+def _linked_book(path: Path) -> Profile:
+    wb = xlsxwriter.Workbook(str(path / "crm.xlsx"))
+    orgs = wb.add_worksheet("Orgs")
+    for r, row in enumerate(
+        [["Company"], ["Kalahari Aero Solutions"], ["Virginia Flight School"], ["Aero Club"]]
+    ):
+        orgs.write_row(r, 0, row)
+    people = wb.add_worksheet("People")
+    for r, row in enumerate(
+        [
+            ["Company", "First Name", "Email"],
+            ["M A D Investments (pty) Ltd (t/a Virginia Flight School)", "Ann", "a@vfs.co.za"],
+            ["Kalahair Aero Solutions", "Ben", "b@kas.co.za"],
+            ["Kalahari Aero Services Group", "Cid", "c@kasg.co.za"],
+            ["Nothing Like Any Other", "Dee", "d@x.co.za"],
+        ]
+    ):
+        people.write_row(r, 0, row)
+    wb.close()
+    return Profile.model_validate(
+        {
+            "name": "crm",
+            "sources": [
+                {
+                    "name": "crm",
+                    "files": "crm.xlsx",
+                    "sheets": [
+                        {"sheet": "Orgs", "columns": {"organisation_name": ["Company"]}},
+                        {
+                            "sheet": "People",
+                            "kind": "contacts",
+                            "link": {"sheet": "Orgs", "by": "name"},
+                            "columns": {
+                                "org_ref_name": ["Company"],
+                                "first_name": ["First Name"],
+                                "email": ["Email"],
+                            },
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def test_contacts_attach_by_any_name_form_and_doubtful_ones_wait_for_a_reviewer(
+    tmp_path: Path,
+) -> None:
+    profile = _linked_book(tmp_path)
+    result = ingest(tmp_path, profile)
+    linked = result.contacts.set_index("source_record_id")["organisation_source_record_id"]
+    assert linked["crm.xlsx#People!2"] == "crm.xlsx#Orgs!3"  # trading-as form
+    assert linked["crm.xlsx#People!3"] == "crm.xlsx#Orgs!2"  # one typo
+    codes = result.quarantine.set_index("source_record_id")["reason_code"]
+    assert codes["crm.xlsx#People!4"] == "doubtful_link"  # close, not the same
+    assert codes["crm.xlsx#People!5"] == "unlinked_contact"
+    review = result.link_review.set_index("record_id")
+    assert review.loc["crm.xlsx#People!4", "organisation_record_id"] == "crm.xlsx#Orgs!2"
+    decisions = pd.DataFrame(
+        [{"left": "crm.xlsx#People!4", "right": "crm.xlsx#Orgs!2", "decision": "same",
+          "note": ""}]
+    )  # fmt: skip
+    decided = ingest(tmp_path, profile, decisions)
+    attached = decided.contacts.set_index("source_record_id")["organisation_source_record_id"]
+    assert attached["crm.xlsx#People!4"] == "crm.xlsx#Orgs!2"
+    assert decided.link_review.empty
