@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 import phonenumbers
 
-from .normalise import split_phone_cell
+from .normalise import _phone_e164, split_phone_cell
 
 SAMPLE = 60
 """Distinct values sampled per question (enough to decide, cheap to parse)."""
@@ -62,7 +62,7 @@ INTERNATIONAL_SUFFIXES = ["ltd", "limited", "inc", "llc", "plc", "gmbh", "co ltd
 _CCTLD = {"uk": "GB"}
 _GENERIC_TLDS = {"com", "org", "net", "edu", "gov", "info", "biz", "io", "co", "app", "eu"}
 _SA_PROVINCE_WORDS = re.compile(
-    r"\b(gauteng|kwa-?zulu|natal|limpopo|mpumalanga|free state|eastern cape|western cape|"
+    r"\b(?:gauteng|kwa-?zulu|natal|limpopo|mpumalanga|free state|eastern cape|western cape|"
     r"northern cape|north west)\b",
     re.I,
 )
@@ -84,14 +84,13 @@ def _sample(values: pd.Series, n: int = SAMPLE) -> list[str]:
 
 
 def _valid_region(number: str, region: str) -> str | None:
-    """The region a number really belongs to when it is valid read under ``region``."""
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
+    """The region a number really belongs to when Hotpass's own normaliser reads it as
+    valid under ``region`` (so ``27832269672`` from a numeric cell counts as South African,
+    as ingest will read it)."""
+    e164 = _phone_e164(number, region)
+    if e164 is None:
         return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.region_code_for_number(parsed)
+    return phonenumbers.region_code_for_number(phonenumbers.parse(e164))
 
 
 def phone_region(values: pd.Series) -> Finding:
@@ -181,7 +180,8 @@ def legal_suffixes(region: str | None) -> list[str]:
 
 # --- which column names the organisation ------------------------------------------------
 
-_NOT_NAME = re.compile(r"@|https?://|www\.|^\+?[\d\s()./-]{6,}$|^\d+([.,]\d+)?$")
+_NOT_NAME = re.compile(r"@|https?://|www\.|^\+?[\d\s()./-]{6,}$|^\d+(?:[.,]\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}|^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")
 
 
 def name_likeness(values: pd.Series) -> float:
@@ -196,12 +196,15 @@ def name_likeness(values: pd.Series) -> float:
     letters = text.str.contains(r"[^\W\d_]", regex=True).mean()
     not_other = 1 - text.str.contains(_NOT_NAME, regex=True).mean()
     house_number = text.str.match(r"^\d+[a-zA-Z]?\s").mean()
+    codes = text.str.fullmatch(r"[A-Z0-9]{2,6}|[a-z0-9]{2,6}").mean()  # FAOR, ZA-01: codes
     length = text.str.len().median()
     fits = 1.0 if 3 <= length <= 70 else 0.3
     sentences = text.str.count(r"\s").median()
     wordy = 1.0 if sentences <= 8 else 0.3
     small = min(1.0, len(text) / 3)  # one value says little
-    return float(distinct * letters * not_other * (1 - house_number) * fits * wordy * small)
+    return float(
+        distinct * letters * not_other * (1 - house_number) * (1 - codes) * fits * wordy * small
+    )
 
 
 def name_column(frame: pd.DataFrame, candidates: list[str]) -> Finding:
@@ -230,4 +233,7 @@ def looks_like(values: pd.Series, kind: str) -> float:
         "website": r"^(?:https?://|www\.)|^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$",
         "phone": r"^(?:\+|00)?[\d\s()./-]{7,}$",
     }[kind]
-    return float(text.str.contains(pattern, case=False, regex=True).mean())
+    hits = text.str.contains(pattern, case=False, regex=True)
+    if kind == "phone":  # 2024-03-10 and 10/03/2024 are dates, not numbers
+        hits &= ~text.str.contains(_DATE, regex=True)
+    return float(hits.mean())

@@ -59,7 +59,7 @@ def canonical(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
     """Matching keys in one spelling: a leading ``the`` dropped, runs of single letters
     joined (``c c`` -> ``cc``, ``m a d`` -> ``mad``), common abbreviations and number
     words mapped (:data:`CANONICAL_WORDS`), legal suffixes that only then appear removed."""
-    out = keys.str.replace(r"^the ", "", regex=True)
+    out = keys.str.replace(r"^(?:the )+", "", regex=True)
     out = out.str.replace(
         r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), regex=True
     )

@@ -65,9 +65,10 @@ def clean_text(values: pd.Series) -> pd.Series:
 
 
 def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
-    """The values of cells holding several, one per row; the index repeats the cell's
-    (blank cells and empty parts give no row)."""
-    parts = clean_text(values).str.split(pattern, regex=True).explode()
+    """The values of cells holding several, one per row (a line break always separates);
+    the index repeats the cell's (blank cells and empty parts give no row)."""
+    lines = values.astype("string").str.replace(r"\s*[\r\n]+\s*", "; ", regex=True)
+    parts = clean_text(lines).str.split(pattern, regex=True).explode()
     return parts[parts.notna() & (parts != "")]
 
 
