@@ -34,6 +34,7 @@ import yaml
 
 from .atomic import write_text
 from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
+from .privacy import mask_notebook, mask_text
 from .profile import PROFILES_DIR
 
 if TYPE_CHECKING:
@@ -217,29 +218,18 @@ def current_run_id(settings: Settings) -> str:
 
 # --- evidence helpers -------------------------------------------------------------------
 
-EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-PHONE_RE = re.compile(r"(?<![\w.])(\+?\d[\d \u00a0-]{6,14})(\d{2})(?![\w.])")
+mask_pii = mask_text
+"""Mask e-mails and phones in a text (see :mod:`hotpass_lib.privacy`)."""
 
 
-def mask_pii(text: str) -> str:
-    """``jane.doe@x.co.za`` -> ``j***@x.co.za``; ``+27823723529`` -> ``+*********29``."""
-    text = EMAIL_RE.sub(r"\1***@\2", text)
-    return PHONE_RE.sub(lambda m: re.sub(r"\d", "*", m.group(1)) + m.group(2), text)
+def mask_executed(notebook: Path) -> None:
+    """Mask e-mails and phones in an executed notebook's outputs, in place: what the kernel
+    printed rather than displayed (its tables are masked before display)."""
+    import nbformat
 
-
-def _mask_notebook(nb: Any) -> None:
-    """Mask e-mails and phones in every cell output of an in-memory notebook."""
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if "text" in out:
-                out["text"] = mask_pii(out["text"])
-            for mime, value in out.get("data", {}).items():
-                if mime.startswith("text/") or mime == "application/json":
-                    out["data"][mime] = mask_pii(value) if isinstance(value, str) else value
-            if "traceback" in out:
-                out["traceback"] = [mask_pii(t) for t in out["traceback"]]
-            if "evalue" in out:
-                out["evalue"] = mask_pii(out["evalue"])
+    nb = nbformat.read(notebook, as_version=4)
+    mask_notebook(nb)
+    write_text(notebook, nbformat.writes(nb))
 
 
 def render_html(notebook: Path, target: Path, mask: bool) -> None:
@@ -249,7 +239,7 @@ def render_html(notebook: Path, target: Path, mask: bool) -> None:
 
     nb = nbformat.read(notebook, as_version=4)
     if mask:
-        _mask_notebook(nb)
+        mask_notebook(nb)
     with warnings.catch_warnings():  # scrapbook's scrap mimetype has no HTML form: fine
         warnings.simplefilter("ignore", UserWarning)
         body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
@@ -730,7 +720,11 @@ def run_stage(
             watcher.done.set()
             watcher.join()
     finished = _now()
+    if error:
+        error = mask_text(error) if settings.mask_pii else error
     if executed.is_file():
+        if settings.mask_pii:
+            mask_executed(executed)
         render_html(executed, html_path, settings.mask_pii)
     scraps = read_scraps(executed) if executed.is_file() else {}
     metrics = {
