@@ -162,7 +162,7 @@ def table(frame: pd.DataFrame, name: str, where: str | None = None, mask: bool =
         body = shown.to_html(index=False, na_rep="", border=0, escape=True)
     return HTML(
         f"<p><strong>{html.escape(name)}</strong>: {html.escape(note)}</p>"
-        f'<div style="max-height:32em;overflow:auto">{body}</div>'
+        f'<div class="hotpass-table" style="max-height:32em;overflow:auto">{body}</div>'
     )
 
 
