@@ -86,7 +86,7 @@ def log_match_model(settings_file: Path, name_keys: pd.Series, workdir: Path) ->
     tf_file.write_text(json.dumps(term_frequencies(name_keys), sort_keys=True), encoding="utf-8")
     requirements = [f"{p}=={metadata.version(p)}" for p in ("splink", "duckdb", "pandas", "mlflow")]
     with warnings.catch_warnings():  # no input example on purpose: it would be personal data
-        warnings.filterwarnings("ignore", "An input example was not provided", UserWarning)
+        warnings.filterwarnings("ignore", ".*An input example was not provided", UserWarning)
         return mlflow.pyfunc.log_model(
             name="match_model",
             python_model=MatchModel(),

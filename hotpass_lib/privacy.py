@@ -26,14 +26,14 @@ Masking is idempotent: ``j***@`` masks to itself."""
 _GROUP = r"\(\d+(?:[ \u00a0./-]\d+)*\)"  # (012), (0-312), (06 1)
 PHONE_RE = re.compile(
     r"(?<![\w+*])"  # not inside a word, a number or a mask
-    r"(?!\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?!\d))"  # an ISO date is not a phone
-    r"(?!\d{1,2}[-/.]\d{1,2}[-/.]\d{4}(?!\d))"  # nor a day-month-year one
+    r"(?!(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])(?!\d))"  # an ISO date
     rf"\+?(?:{_GROUP}|\d)(?:[ \u00a0./-]?(?:{_GROUP}|\d))*(?!\w)"
 )
 """A run of digits, maybe with a leading ``+``, parentheses and single separators."""
 PHONE_MIN_DIGITS = 8
 """Fewer digits than this (7 when written in groups, as ``521 2345``) is a count, a year or
-an id, not a phone number. Shorter local numbers are masked in contact columns only."""
+an id, not a phone number; digits with one decimal point (``0.98765432``) are a decimal.
+Shorter local numbers are masked in contact columns only."""
 PII_COLUMN_RE = re.compile(
     r"(?<![a-z])(e-?mails?|(tele)?phones?|mobiles?|cell|fax|tel)(?![a-z])", re.IGNORECASE
 )
