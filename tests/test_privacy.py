@@ -113,7 +113,7 @@ def test_no_value_of_a_contact_column_is_shown(phone: str, email: str) -> None:
     assert email not in shown and f"{local}@" not in shown
     assert masked(frame).at[0, "emails"] == [
         f"{local[0]}***@{domain}",
-        f"{local[0].upper()}***@{domain.upper()}",
+        f"{email.upper()[0]}***@{email.upper().rsplit('@', 1)[1]}",  # 'ß'.upper() == 'SS'
     ]
     assert phone not in shown
     assert not re.search(re.escape(re.sub(r"\D", "", phone)[:-2]), re.sub(r"\D", "", shown))
