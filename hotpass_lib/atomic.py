@@ -1,4 +1,8 @@
-"""Atomic writes: outputs appear complete or not at all (write to a temp path, then rename)."""
+"""Atomic writes: outputs appear complete or not at all (write to a temp path, then rename).
+
+Files and folders get the modes the umask gives any new file (``0644``/``0755`` by default),
+not ``mkstemp``'s private ``0600``: evidence is read by other reviewers and web servers.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +14,37 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def umask() -> int:
+    """This process's umask, read without changing it (Linux ``/proc``), else by setting
+    and restoring it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The mode a plainly created file gets: ``0o666`` less the umask (``0o644`` usually)."""
+    return 0o666 & ~umask()
+
+
+def dir_mode() -> int:
+    """The mode a plainly created folder gets: ``0o777`` less the umask (``0o755`` usually)."""
+    return 0o777 & ~umask()
+
+
 @contextmanager
 def atomic_path(target: Path | str) -> Iterator[Path]:
     """Yield a temp path beside ``target``; rename it onto ``target`` if the block succeeds."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.fchmod(fd, file_mode())  # mkstemp makes 0600; outputs are readable like any other file
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -31,7 +60,7 @@ def atomic_dir(target: Path | str) -> Iterator[Path]:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    tmp.chmod(0o755)
+    tmp.chmod(dir_mode())
     try:
         yield tmp
         if target.exists():

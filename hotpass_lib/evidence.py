@@ -108,8 +108,21 @@ def verify(run_dir: Path) -> list[str]:
     return problems
 
 
+def gate_status(manifest: dict[str, Any]) -> str:
+    """The run's verdict in a few words: where it failed, or whether the gates passed."""
+    stages = manifest.get("stages", {})
+    for name, stage in stages.items():
+        if stage.get("status") != "completed":
+            return f"{stage.get('status', 'failed')} at {name}"
+    metrics = stages.get("validate", {}).get("metrics", {})
+    if "validate" not in stages:
+        return "not validated yet"
+    warnings = int(metrics.get("warnings", 0))
+    return "passed" + (f" with {warnings} warning{'s' * (warnings != 1)}" if warnings else "")
+
+
 def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
-    """Every run, newest first, with status and headline numbers."""
+    """Every run, newest first, with status, gate verdict and headline numbers."""
     runs = []
     for path in sorted(runs_dir.glob("*/manifest.json"), reverse=True):
         m = json.loads(path.read_text(encoding="utf-8"))
@@ -120,6 +133,7 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
             {
                 "run_id": m["run_id"],
                 "status": m.get("status", "?"),
+                "gate": gate_status(m),
                 "started_at": m.get("started_at", ""),
                 "profile": m.get("profile", ""),
                 "rows_read": metrics.get("rows_read"),
@@ -134,45 +148,57 @@ def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
 
 
 def write_runs_index(runs_dir: Path) -> Path:
-    """``runs/index.html``: every run, newest first, with its headline numbers and links."""
+    """``runs/index.html``: every run, newest first, with its gate verdict, headline numbers
+    and links to its stage pages, Data Docs, manifest and provenance (all local files)."""
     from .atomic import write_text
+    from .pages import html_table, page
 
     head = [
         "run",
         "status",
+        "gate",
         "started",
         "profile",
         "rows read",
         "organisations",
-        "quarantined",
-        "review pairs",
-        "stages",
+        "quarantined rows",
+        "review queue",
+        "stage pages",
+        "evidence",
     ]
     rows = []
     for run in list_runs(runs_dir):
-        cells = [run["run_id"], run["status"], run["started_at"], run["profile"]]
+        rid = html.escape(run["run_id"])
+        cells = [run["run_id"], run["status"], run["gate"], run["started_at"], run["profile"]]
+        cells = [html.escape(c) for c in cells]
         cells += [
-            "" if run[k] is None else str(run[k])
+            "" if run[k] is None else f"{run[k]:,}"
             for k in ("rows_read", "organisations_out", "rows_quarantined", "review_pairs")
         ]
-        links = " ".join(
-            f'<a href="{html.escape(run["run_id"])}/{html.escape(Path(p).name)}">'
-            f"{html.escape(name)}</a>"
-            for name, p in run["stages"].items()
+        cells.append(
+            " · ".join(
+                f'<a href="{rid}/{html.escape(Path(p).name)}">{html.escape(name)}</a>'
+                for name, p in run["stages"].items()
+            )
         )
-        rows.append(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + f"<td>{links}</td></tr>"
+        folder = Path(run["folder"])
+        extra = [("datadocs/index.html", "Data Docs"), ("manifest.json", "manifest")]
+        extra += [("provenance.json", "provenance"), ("lineage.jsonl", "lineage")]
+        cells.append(
+            " · ".join(
+                f'<a href="{rid}/{target}">{label}</a>'
+                for target, label in extra
+                if (folder / target).is_file()
+            )
         )
-    page = (
-        "<!doctype html><meta charset='utf-8'><title>Hotpass runs</title><style>"
-        "body{font-family:sans-serif;margin:2em}td,th{padding:4px 8px;border-bottom:1px solid #ddd;"
-        "text-align:left}</style><h1>Hotpass runs</h1><p>Newest first. Each run's folder holds "
-        "its notebooks, HTML, manifest, lineage and Data Docs.</p><table><tr>"
-        + "".join(f"<th>{h}</th>" for h in head)
-        + "</tr>"
-        + "".join(rows)
-        + "</table>"
+        rows.append(cells)
+    body = (
+        "<h1>Hotpass runs</h1><p>Newest first. A run's <em>gate</em> is the validation "
+        "verdict: any failed error-gated check stops the pipeline; warnings are recorded. "
+        "Each run's folder holds its executed notebooks, their pages, the Data Docs of its "
+        "checks, its manifest (hashes of every input and output), provenance and lineage.</p>"
+        + html_table(head, rows)
     )
     target = runs_dir / "index.html"
-    write_text(target, page)
+    write_text(target, page("Hotpass runs", body))
     return target

@@ -162,11 +162,12 @@ def quality_distribution(orgs: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame) -> dict[str, object]:
-    """The run's story in numbers: rows in, rows merged into records, organisations and
-    contacts out, quarantined, skipped, queued for review, mean quality."""
+    """The run's story in numbers: rows in, rows accepted into records, organisations and
+    contacts out, quarantined, skipped, queued for review, mean quality. ``rows_accepted``
+    counts source rows accepted into organisation or contact records (merged or not)."""
     return {
         "rows_read": int(accounting["rows_read"].sum()),
-        "rows_merged": int(accounting["accepted"].sum()),
+        "rows_accepted": int(accounting["accepted"].sum()),
         "organisations_out": len(tables["organisations"]),
         "contacts_out": len(tables["contacts"]),
         "rows_quarantined": len(tables["quarantine"]),

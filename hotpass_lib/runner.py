@@ -22,7 +22,6 @@ import subprocess
 import threading
 import traceback
 import uuid
-import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ import yaml
 
 from .atomic import write_text
 from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
+from .privacy import mask_notebook, mask_text
 from .profile import PROFILES_DIR
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ class Settings:
     metrics_dir: Path
     plots_dir: Path
     mask_pii: bool
+    show_code: bool
     kernel: str
     cell_timeout_s: int
     params: dict[str, Any] = field(default_factory=dict)
@@ -133,7 +134,8 @@ class Settings:
             runs_dir=where("runs_dir"),
             metrics_dir=where("metrics_dir"),
             plots_dir=where("plots_dir"),
-            mask_pii=bool(params.get("evidence", {}).get("mask_pii", True)),
+            mask_pii=bool((params.get("evidence") or {}).get("mask_pii", True)),
+            show_code=bool((params.get("evidence") or {}).get("show_code", False)),
             kernel=str(runner.get("kernel", "hotpass")),
             cell_timeout_s=int(runner.get("cell_timeout_s", 600)),
             params=params,
@@ -217,43 +219,54 @@ def current_run_id(settings: Settings) -> str:
 
 # --- evidence helpers -------------------------------------------------------------------
 
-EMAIL_RE = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-PHONE_RE = re.compile(r"(?<![\w.])(\+?\d[\d \u00a0-]{6,14})(\d{2})(?![\w.])")
+mask_pii = mask_text
+"""Mask e-mails and phones in a text (see :mod:`hotpass_lib.privacy`)."""
 
 
-def mask_pii(text: str) -> str:
-    """``jane.doe@x.co.za`` -> ``j***@x.co.za``; ``+27823723529`` -> ``+*********29``."""
-    text = EMAIL_RE.sub(r"\1***@\2", text)
-    return PHONE_RE.sub(lambda m: re.sub(r"\d", "*", m.group(1)) + m.group(2), text)
-
-
-def _mask_notebook(nb: Any) -> None:
-    """Mask e-mails and phones in every cell output of an in-memory notebook."""
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if "text" in out:
-                out["text"] = mask_pii(out["text"])
-            for mime, value in out.get("data", {}).items():
-                if mime.startswith("text/") or mime == "application/json":
-                    out["data"][mime] = mask_pii(value) if isinstance(value, str) else value
-            if "traceback" in out:
-                out["traceback"] = [mask_pii(t) for t in out["traceback"]]
-            if "evalue" in out:
-                out["evalue"] = mask_pii(out["evalue"])
-
-
-def render_html(notebook: Path, target: Path, mask: bool) -> None:
-    """Render an executed notebook to HTML (outputs masked unless ``mask`` is off)."""
+def mask_executed(notebook: Path) -> None:
+    """Mask e-mails and phones in an executed notebook's outputs, in place: what the kernel
+    printed rather than displayed (its tables are masked before display)."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
-    if mask:
-        _mask_notebook(nb)
-    with warnings.catch_warnings():  # scrapbook's scrap mimetype has no HTML form: fine
-        warnings.simplefilter("ignore", UserWarning)
-        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    write_text(target, body)
+    mask_notebook(nb)
+    write_text(notebook, nbformat.writes(nb))
+
+
+STAGE_TITLES = {
+    "ingest": "Ingest",
+    "validate": "Validate",
+    "refine": "Refine",
+    "publish": "Publish",
+}
+
+
+def render_html(
+    notebook: Path, target: Path, settings: Settings, stage: str, run_id: str, record: dict
+) -> None:
+    """Render an executed stage notebook to its evidence page: titled ``<stage> · run
+    <id>``, the run's facts on top, outputs masked and code hidden as the params say."""
+    from .pages import render_stage
+
+    status = record["status"] + (f": {record['error']}" if record.get("error") else "")
+    facts = {
+        "Stage": f"{STAGES[stage]} ({stage})",
+        "Run": run_id,
+        "Started": record["started_at"],
+        "Finished": record["finished_at"],
+        "Status": status,
+        "Input folder": _rel(settings.input_dir, settings.root),
+        "Profile": Path(settings.profile).stem,
+        "Git commit": _git_commit(settings.root) or "unknown (not a git checkout)",
+    }
+    render_stage(
+        notebook,
+        target,
+        title=f"{STAGE_TITLES[stage]} · run {run_id}",
+        facts=facts,
+        mask=settings.mask_pii,
+        show_code=settings.show_code,
+    )
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -407,67 +420,128 @@ def _emit(
 # --- MLflow -----------------------------------------------------------------------------
 
 
-def _log_mlflow(
-    settings: Settings, run_id: str, stage: str, record: dict[str, Any], html_path: Path
-) -> None:
-    import mlflow
-
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artefacts beside the store
-        location = (settings.runs_dir / "mlartifacts").as_uri()
-        mlflow.create_experiment(EXPERIMENT, artifact_location=location)
-    experiment = mlflow.set_experiment(EXPERIMENT)
-    found = mlflow.search_runs(
-        experiment_ids=[experiment.experiment_id],
-        output_format="list",
-        filter_string=f"tags.`hotpass.run_id` = '{run_id}' and tags.`hotpass.kind` = 'pipeline'",
-    )
-    parent_kwargs = {"run_id": found[0].info.run_id} if found else {"run_name": run_id}
-    status = "FINISHED" if record["status"] == "completed" else "FAILED"
-    with mlflow.start_run(**parent_kwargs) as parent:
-        mlflow.set_tags(
-            {
-                "hotpass.run_id": run_id,
-                "hotpass.kind": "pipeline",
-                "hotpass.profile": settings.profile,
-            }
-        )
-        if not found:
-            mlflow.log_params(_flat(settings.params))
-        with mlflow.start_run(run_name=stage, nested=True, parent_run_id=parent.info.run_id):
-            mlflow.set_tags(
-                {
-                    "hotpass.run_id": run_id,
-                    "hotpass.kind": "stage",
-                    "hotpass.stage": stage,
-                    "hotpass.status": record["status"],
-                }
-            )
-            mlflow.log_params(_flat(settings.params))
-            metrics = {k: float(v) for k, v in record["metrics"].items()}
-            metrics["duration_s"] = record["duration_s"]
-            mlflow.log_metrics(metrics)
-            mlflow.log_artifact(str(html_path))
-            model = settings.interim_dir / "refine" / "match_model.json"
-            if stage == "refine" and record["status"] == "completed" and model.is_file():
-                _register_match_model(model, metrics.get("f1"))
-            mlflow.end_run(status=status)
-        mlflow.end_run(status=status)
-
-
+HEADLINE_METRICS = (
+    "rows_read",
+    "rows_accepted",
+    "rows_quarantined",
+    "rows_skipped_empty",
+    "organisations_out",
+    "contacts_out",
+    "review_pairs",
+    "field_conflicts",
+    "checks_run",
+    "checks_failed",
+    "blocking_failures",
+    "warnings",
+    "mean_quality_score",
+    "precision",
+    "recall",
+    "f1",
+)
+"""Stage metrics also logged on the pipeline's parent run: the run's story in numbers."""
 MODEL_NAME = "hotpass-entity-resolution"
 
 
-def _register_match_model(path: Path, f1: float | None) -> None:
-    """Log the trained match model under the active run and register it as a new version
-    of ``hotpass-entity-resolution``; it becomes ``champion`` unless its F1 (on data with
-    ground truth) is worse than the current champion's."""
+def _ms(stamp: str) -> int:
+    return int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
+
+
+def _log_mlflow(
+    settings: Settings, run_id: str, stage: str, record: dict[str, Any], html_path: Path
+) -> None:
+    """One parent run per pipeline run (params, headline metrics, manifest, provenance and
+    runs index as artifacts, start and end of the whole run) and one child run per stage
+    (its params, metrics and page, its true start and end times; the refine stage also logs
+    and registers the match model)."""
     import mlflow
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    client = MlflowClient()
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artefacts beside the store
+        location = (settings.runs_dir / "mlartifacts").as_uri()
+        mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+    experiment_id = mlflow.get_experiment_by_name(EXPERIMENT).experiment_id
+    run_dir = settings.runs_dir / run_id
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    found = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.`hotpass.run_id` = '{run_id}' and tags.`hotpass.kind` = 'pipeline'",
+    )
+    params = [Param(k, v[:6000]) for k, v in sorted(_flat(settings.params).items())]
+    if found:
+        parent_id = found[0].info.run_id
+    else:
+        tags = {"hotpass.run_id": run_id, "hotpass.kind": "pipeline"}
+        parent_id = client.create_run(
+            experiment_id,
+            start_time=_ms(manifest["started_at"]),
+            tags={**tags, "hotpass.profile": settings.profile},
+            run_name=run_id,
+        ).info.run_id
+        client.log_batch(parent_id, params=params)
+    status = "FINISHED" if record["status"] == "completed" else "FAILED"
+    child_tags = {
+        "mlflow.parentRunId": parent_id,
+        "hotpass.run_id": run_id,
+        "hotpass.kind": "stage",
+        "hotpass.stage": stage,
+        "hotpass.status": record["status"],
+    }
+    child = client.create_run(
+        experiment_id, start_time=_ms(record["started_at"]), tags=child_tags, run_name=stage
+    ).info.run_id
+    stamp = _ms(record["finished_at"])
+    metrics = {k: float(v) for k, v in record["metrics"].items()}
+    metrics["duration_s"] = record["duration_s"]
+    client.log_batch(
+        child,
+        metrics=[Metric(k, v, stamp, 0) for k, v in sorted(metrics.items())],
+        params=params,
+    )
+    client.log_artifact(child, str(html_path))
+    model = settings.interim_dir / "refine" / "match_model.json"
+    if stage == "refine" and record["status"] == "completed" and model.is_file():
+        with mlflow.start_run(run_id=child):
+            rows = settings.interim_dir / "ingest" / "organisations.parquet"
+            _register_match_model(model, metrics.get("f1"), rows)
+    client.set_terminated(child, status, end_time=stamp)
+
+    headline: dict[str, float] = {}
+    for done in manifest.get("stages", {}).values():
+        headline.update({k: float(v) for k, v in done.get("metrics", {}).items()})
+    headline = {k: v for k, v in headline.items() if k in HEADLINE_METRICS}
+    headline["duration_s"] = _seconds(manifest["started_at"], manifest["finished_at"])
+    client.log_batch(parent_id, metrics=[Metric(k, v, stamp, 0) for k, v in headline.items()])
+    for name in ("manifest.json", "provenance.json"):
+        if (run_dir / name).is_file():
+            client.log_artifact(parent_id, str(run_dir / name))
+    if (settings.runs_dir / "index.html").is_file():
+        client.log_artifact(parent_id, str(settings.runs_dir / "index.html"))
+    overall = "FINISHED" if manifest.get("status") == "completed" else "FAILED"
+    client.set_terminated(parent_id, overall, end_time=_ms(manifest["finished_at"]))
+
+
+def _register_match_model(path: Path, f1: float | None, rows: Path | None = None) -> None:
+    """Log the trained match model under the active run as an MLflow pyfunc model (see
+    :mod:`hotpass_lib.match_model`) and register it as a new version of
+    ``hotpass-entity-resolution``; it becomes ``champion`` unless its F1 (on data with
+    ground truth) is worse than the current champion's. ``rows``: the organisation rows it
+    was trained on (Parquet), for the name key term frequencies."""
+    import tempfile
+
+    import mlflow
+    import pandas as pd
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    mlflow.log_artifact(str(path), artifact_path="match_model")
+    from .match_model import log_match_model
+
+    names = pd.read_parquet(rows, columns=["name_key"])["name_key"] if rows else pd.Series()
+    with tempfile.TemporaryDirectory() as tmp:
+        info = log_match_model(path, names, Path(tmp))
     client = MlflowClient()
     try:
         client.get_registered_model(MODEL_NAME)
@@ -476,7 +550,7 @@ def _register_match_model(path: Path, f1: float | None) -> None:
     run = mlflow.active_run()
     tags = {"f1": str(f1)} if f1 is not None else {}
     version = client.create_model_version(
-        MODEL_NAME, f"{run.info.artifact_uri}/match_model", run_id=run.info.run_id, tags=tags
+        MODEL_NAME, info.model_uri, run_id=run.info.run_id, tags=tags, await_creation_for=0
     )
     try:
         champion = client.get_model_version_by_alias(MODEL_NAME, "champion")
@@ -730,8 +804,10 @@ def run_stage(
             watcher.done.set()
             watcher.join()
     finished = _now()
-    if executed.is_file():
-        render_html(executed, html_path, settings.mask_pii)
+    if error:
+        error = mask_text(error) if settings.mask_pii else error
+    if executed.is_file() and settings.mask_pii:
+        mask_executed(executed)
     scraps = read_scraps(executed) if executed.is_file() else {}
     metrics = {
         k: v for k, v in scraps.items() if isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -749,10 +825,12 @@ def run_stage(
         "scraps": {k: v for k, v in scraps.items() if k not in metrics},
         "error": error,
     }
-    _tracking.log(settings, run_id, stage, record, html_path)
+    if executed.is_file():
+        render_html(executed, html_path, settings, stage, run_id, record)
     if error:
         _emit(client, "FAIL", stage, run_id, finished, [], [], mask_pii(trace))
         _update_manifest(settings, run_id, stage, record)
+        _tracking.log(settings, run_id, stage, record, html_path)
         raise StageFailed(
             f"stage {stage!r} failed: {mask_pii(error)}\nSee {html_path} for where it stopped."
         )
@@ -771,4 +849,5 @@ def run_stage(
         settings.metrics_dir / f"{stage}.json", json.dumps(metrics, indent=2, sort_keys=True)
     )
     _update_manifest(settings, run_id, stage, record)
+    _tracking.log(settings, run_id, stage, record, html_path)
     return record

@@ -38,5 +38,19 @@ def ingested(sample_dir: Path, profile: Profile) -> IngestResult:
 
 
 @pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with its own (held-out) samples after one real ``hotpass run``: shared by
+    the end-to-end and browser tests, so the pipeline runs once per session."""
+    from .helpers import hotpass
+
+    ws = tmp_path_factory.mktemp("ws")
+    write_samples(ws / "data" / "samples", n_orgs=60, seed=11)
+    done = hotpass("run", cwd=ws)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SSOT:" in done.stderr and "Evidence:" in done.stderr
+    return ws
+
+
+@pytest.fixture(scope="session")
 def truth(sample_dir: Path) -> pd.DataFrame:
     return pd.read_csv(sample_dir / "ground_truth.csv", dtype=str, keep_default_na=False)

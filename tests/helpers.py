@@ -27,3 +27,40 @@ def hotpass(
 ) -> subprocess.CompletedProcess[str]:
     """The ``hotpass`` command through its real entry point."""
     return run_module("hotpass_lib.cli", *args, cwd=cwd, timeout=timeout, env=env)
+
+
+def run_dir_of(workspace: Path) -> Path:
+    """The one run folder of a workspace that ran once."""
+    (run_dir,) = [p.parent for p in (workspace / "runs").glob("*/manifest.json")]
+    return run_dir
+
+
+def evidence_pages(run_dir: Path) -> list[Path]:
+    """Every HTML page a reviewer may open for a run: the runs index, the stage pages, the
+    Data Docs."""
+    return [run_dir.parent / "index.html", *sorted(run_dir.rglob("*.html"))]
+
+
+def _phone_forms(e164: str) -> set[str]:
+    """How a South African number may have been written in the input."""
+    national = e164[3:]
+    spaced = f"{national[:2]} {national[2:5]} {national[5:]}"
+    return {e164, e164[1:], f"0{national}", f"+27 {spaced}", f"0{spaced}"}
+
+
+def contact_values(workspace: Path) -> set[str]:
+    """Every e-mail and phone of a workspace's SSOT, phones in the forms the input used."""
+    import pandas as pd
+
+    refined = workspace / "data" / "refined"
+    values: set[str] = set()
+    for name in ("contacts", "organisations"):
+        frame = pd.read_parquet(refined / f"{name}.parquet")
+        for column in frame.columns:
+            if "email" in column or "phone" in column:
+                cells = frame[column].explode().dropna().astype(str)
+                values |= {v for v in cells if "@" in v or sum(c.isdigit() for c in v) >= 7}
+    out: set[str] = set()
+    for value in values:
+        out |= _phone_forms(value) if value.startswith("+27") else {value}
+    return out

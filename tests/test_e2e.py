@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import mlflow
@@ -14,25 +15,14 @@ from hotpass_lib.evaluate import organisation_scores
 from hotpass_lib.samples import SACAA_FILE, write_samples
 from hotpass_lib.store import load_table
 
-from .helpers import hotpass
+from .helpers import contact_values, evidence_pages, hotpass, run_dir_of
 from .test_lineage import validate_event
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    ws = tmp_path_factory.mktemp("ws")
-    write_samples(ws / "data" / "samples", n_orgs=60, seed=11)
-    done = hotpass("run", cwd=ws)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "SSOT:" in done.stderr and "Evidence:" in done.stderr
-    return ws
-
-
 def _run_dir(ws: Path) -> Path:
-    (run_dir,) = [p.parent for p in (ws / "runs").glob("*/manifest.json")]
-    return run_dir
+    return run_dir_of(ws)
 
 
 def test_outputs_are_written(workspace: Path) -> None:
@@ -66,9 +56,37 @@ def test_run_folder_holds_the_evidence(workspace: Path) -> None:
     acc = pd.DataFrame(manifest["row_accounting"])
     assert (acc["rows_read"] == acc["accepted"] + acc["quarantined"] + acc["skipped_empty"]).all()
     assert (workspace / "runs" / "index.html").read_text().count(run_dir.name) >= 1
+    assert (run_dir / "datadocs" / "index.html").is_file()
+
+
+def test_evidence_is_readable_by_other_accounts(workspace: Path) -> None:
+    for path in [run_dir_of(workspace), *run_dir_of(workspace).rglob("*")]:
+        mode = path.stat().st_mode
+        assert mode & (0o005 if path.is_dir() else 0o004), (path, oct(mode))
+    assert (workspace / "runs" / "index.html").stat().st_mode & 0o004
+
+
+def test_pages_reference_nothing_outside_the_run(workspace: Path) -> None:
+    """No script, style, image or link points at the network (nothing to load offline)."""
+    reference = re.compile(r"""(?:src|href)\s*=\s*["']?([^"'\s>]+)|url\(\s*["']?([^"')]+)""")
+    for page in evidence_pages(run_dir_of(workspace)):
+        for match in reference.finditer(page.read_text(encoding="utf-8")):
+            target = match.group(1) or match.group(2)
+            assert not re.match(r"(https?:)?//", target), (page.name, target)
+
+
+def test_validation_verdict_and_data_docs_agree(workspace: Path) -> None:
+    run_dir = run_dir_of(workspace)
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    warnings = manifest["stages"]["validate"]["metrics"]["warnings"]
+    suites = [json.loads(p.read_text()) for p in (run_dir / "datadocs").glob("*.json")]
+    assert {s["status"] for s in suites} <= {"passed", "passed with warnings"}
+    flagged = sum(c["verdict"].startswith("warning") for s in suites for c in s["checks"])
+    assert flagged >= warnings
+    page = (run_dir / "02_validate.html").read_text()
     assert (
-        run_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    ).is_file()
+        "Gate passed." in page and "Failed" not in (run_dir / "datadocs" / "index.html").read_text()
+    )
 
 
 def test_lineage_has_start_and_complete_per_stage(workspace: Path) -> None:
@@ -121,22 +139,58 @@ def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
     assert validate.data.metrics["canonical_organisations_evaluated"] >= 8
     assert validate.data.metrics["canonical_contacts_failed"] >= 0
     artefacts = list((workspace / "runs" / "mlartifacts").rglob("*.html"))
-    assert len(artefacts) == 4  # the stage HTML, beside the store, not in ./mlruns
+    assert len(artefacts) == 5  # stage pages and the runs index, beside the store
     assert not (workspace / "mlruns").exists()
 
 
-def test_rendered_evidence_masks_personal_data(workspace: Path) -> None:
-    refined = workspace / "data" / "refined"
-    contacts = pd.read_parquet(refined / "contacts.parquet")
-    emails = set(contacts["emails"].explode().dropna())
-    phones = set(contacts["phones"].explode().dropna())
-    pages = list(_run_dir(workspace).rglob("*.html"))  # notebooks and Data Docs
-    assert len(pages) > 4
-    html = "".join(p.read_text() for p in pages)
-    assert "***@" in html
-    assert emails and not any(e in html for e in emails)
-    assert phones and not any(p in html for p in phones)
-    assert not any(p[3:] in html for p in phones)  # nor without the +27
+def test_mlflow_parent_tells_the_run_and_stages_their_true_times(workspace: Path) -> None:
+    mlflow.set_tracking_uri(f"sqlite:///{workspace / 'runs' / 'mlflow.db'}")
+    client = mlflow.MlflowClient()
+    runs = mlflow.search_runs(experiment_names=["hotpass"], output_format="list")
+    parent = next(r for r in runs if r.data.tags.get("hotpass.kind") == "pipeline")
+    assert parent.data.metrics["rows_read"] > 0 and parent.data.metrics["organisations_out"] > 0
+    assert {"f1", "rows_quarantined", "review_pairs"} <= set(parent.data.metrics)
+    logged = {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert {"manifest.json", "provenance.json", "index.html"} <= logged
+    manifest = json.loads((run_dir_of(workspace) / "manifest.json").read_text())
+    for child in (r for r in runs if r.data.tags.get("hotpass.kind") == "stage"):
+        record = manifest["stages"][child.data.tags["hotpass.stage"]]
+        took = (child.info.end_time - child.info.start_time) / 1000
+        assert took == pytest.approx(record["duration_s"], abs=0.01)
+        assert took > 0.5
+
+
+def test_the_champion_match_model_loads_and_scores_a_pair(workspace: Path) -> None:
+    from hotpass_lib.match_model import pairs_frame
+    from hotpass_lib.resolve import features
+
+    mlflow.set_tracking_uri(f"sqlite:///{workspace / 'runs' / 'mlflow.db'}")
+    model = mlflow.pyfunc.load_model("models:/hotpass-entity-resolution@champion")
+    pairs = load_table(workspace / "data" / "interim" / "refine" / "match_pairs.parquet")
+    rows = load_table(workspace / "data" / "interim" / "ingest" / "organisations.parquet")
+    feats = features(rows).set_index("unique_id")
+    pair = pairs.iloc[[0]]
+    scored = model.predict(pairs_frame(feats.loc[pair["left"]], feats.loc[pair["right"]]))
+    assert scored["match_probability"].iloc[0] == pytest.approx(
+        float(pair["match_probability"].iloc[0]), abs=1e-6
+    )
+
+
+def test_no_email_or_phone_of_the_input_is_anywhere_in_the_evidence(workspace: Path) -> None:
+    """Pages, executed notebooks, manifest, lineage, Data Docs, MLflow artefacts and store."""
+    values = contact_values(workspace)
+    assert len(values) > 100
+    files = [p for p in (workspace / "runs").rglob("*") if p.is_file()]
+    assert len(files) > 20
+    leaks = {}
+    for path in files:
+        data = path.read_bytes()
+        found = [v for v in values if v.encode() in data]
+        if found:
+            leaks[str(path.relative_to(workspace))] = found[:3]
+    assert not leaks, leaks
+    pages = "".join(p.read_text() for p in evidence_pages(run_dir_of(workspace)))
+    assert "***@" in pages and "*****" in pages  # masked, not left out
 
 
 def test_a_failing_stage_stops_with_evidence(tmp_path: Path) -> None:
@@ -178,9 +232,9 @@ def test_invalid_emails_above_tolerance_stop_at_validate(tmp_path: Path) -> None
     assert "emails_all_valid" in html and "expect_column_values_to_be_in_set" in html
     assert "GateError" in html
     assert not (run_dir / "03_refine.ipynb").exists()  # no later stage ran
-    assert (
-        run_dir / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    ).is_file()
+    assert "Gate failed" in html
+    docs = (run_dir / "datadocs" / "canonical_organisations.html").read_text()
+    assert "failed" in docs and "emails_all_valid" in docs
 
 
 def test_evidence_verify_accepts_the_run_and_catches_tampering(workspace: Path) -> None:

@@ -119,6 +119,6 @@ def test_headline_numbers_account_for_every_row(ingested: IngestResult, profile:
     r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
     numbers = headline(published_tables(r.tables(), ingested.tables()), ingested.accounting)
     assert numbers["rows_read"] == (
-        numbers["rows_merged"] + numbers["rows_quarantined"] + numbers["rows_skipped_empty"]
+        numbers["rows_accepted"] + numbers["rows_quarantined"] + numbers["rows_skipped_empty"]
     )
     assert numbers["organisations_out"] == len(r.organisations) > 0
