@@ -187,7 +187,12 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
 def _optional(orgs: pd.DataFrame, column: str) -> pd.Series:
     if column not in orgs:
         return pd.Series(pd.NA, index=orgs.index, dtype="string")
-    return orgs[column].astype("string").str.lower().str.replace(r"\s+", " ", regex=True)
+    return tidy_key(orgs[column])
+
+
+def tidy_key(values: pd.Series) -> pd.Series:
+    """A place value for exact comparison: lower case, whitespace collapsed."""
+    return values.astype("string").str.lower().str.replace(r"\s+", " ", regex=True)
 
 
 def _squash_words(keys: pd.Series) -> pd.Series:

@@ -538,10 +538,16 @@ def _register_match_model(path: Path, f1: float | None, rows: Path | None = None
     from mlflow.exceptions import MlflowException
 
     from .match_model import log_match_model
+    from .resolve import tidy_key
 
-    names = pd.read_parquet(rows, columns=["name_key"])["name_key"] if rows else pd.Series()
+    trained = pd.DataFrame()
+    if rows:
+        found = pd.read_parquet(rows)
+        trained = pd.DataFrame(
+            {"name_key": found["name_key"], "city": tidy_key(found.get("city", pd.Series()))}
+        )
     with tempfile.TemporaryDirectory() as tmp:
-        info = log_match_model(path, names, Path(tmp))
+        info = log_match_model(path, trained, Path(tmp))
     client = MlflowClient()
     try:
         client.get_registered_model(MODEL_NAME)

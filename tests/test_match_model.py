@@ -31,7 +31,7 @@ def champion(ingested: IngestResult, profile, tmp_path_factory: pytest.TempPathF
     with mlflow.start_run():
         runner._register_match_model(model, 0.97, tmp / "ingest" / "organisations.parquet")
     loaded = mlflow.pyfunc.load_model(f"models:/{runner.MODEL_NAME}@champion")
-    return loaded, result.resolution.pairs, features(ingested.organisations)
+    return loaded, result.resolution.pairs, features(ingested.organisations, profile.legal_suffixes)
 
 
 def test_the_champion_scores_pairs_as_the_pipeline_did(champion) -> None:
