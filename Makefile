@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test lint lab lock samples bench
+.PHONY: setup run test lint lab lock samples bench accuracy
 
 setup: $(STAMP) $(KERNEL)
 
@@ -51,6 +51,12 @@ lock: $(BIN)/python
 # Full benchmark (10k, 100k, 1M source rows); writes bench/results/<date>.{json,md,png}.
 bench: setup
 	$(BIN)/python -m bench
+
+# Entity-resolution accuracy: both sample generators, and a public labelled dataset fetched
+# from PyPI (Fodor's/Zagat's); writes bench/results/{accuracy,public}-<date>.{json,md}.
+accuracy: setup
+	$(BIN)/python -m bench.accuracy
+	$(BIN)/python -m bench.public
 
 samples: setup
 	$(BIN)/hotpass samples data/samples
