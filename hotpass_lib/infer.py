@@ -29,7 +29,8 @@ COMMON_REGIONS = (
 """Tried first; every other region only when none of these explains most numbers."""
 
 LEGAL_SUFFIXES: dict[str, list[str]] = {
-    "ZA": ["(pty) ltd", "pty ltd", "(pty)", "pty", "ltd", "limited", "cc", "soc", "npc", "inc"],
+    "ZA": ["(pty) ltd", "pty ltd", "(pty)", "pty", "ltd", "limited", "cc", "soc", "npc", "rf",
+           "inc"],
     "US": ["inc", "incorporated", "llc", "l.l.c.", "corp", "corporation", "co", "company",
            "ltd", "lp", "llp", "pc", "pllc"],
     "CA": ["inc", "incorporated", "ltd", "ltee", "corp", "corporation", "llp"],

@@ -36,7 +36,8 @@ CANONICAL_WORDS: dict[str, str] = {
     "company": "co", "corporation": "corp", "association": "assoc", "department": "dept",
     "brothers": "bros", "technology": "tech", "technologies": "tech", "management": "mgmt",
     "engineering": "eng", "engineers": "eng", "saint": "st", "mount": "mt", "institute": "inst",
-    "university": "univ", "hospital": "hosp", "limited": "ltd",
+    "university": "univ", "hospital": "hosp", "limited": "ltd", "organisation": "org",
+    "organization": "org",
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "first": "1st", "second": "2nd", "third": "3rd",
 }  # fmt: skip
@@ -106,10 +107,13 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
         .first()
     )
     group_keys = name_key(groups.astype("string"), suffixes)
+    original = _ascii(clean_text(names)).str.extractall(_PAREN)[0] if len(groups) else groups
+    acronym = original.str.fullmatch(r"\s*[A-Z]{2,5}\s*", na=False)  # (ATO), (AMO): a kind
     qualifier = (~is_trade) & group_keys.notna()  # not only a legal suffix such as (Pty)
     qualifiers = group_keys[qualifier].groupby(level=0).first().reindex(text.index)
+    acronyms = (qualifier & acronym).groupby(level=0).any().reindex(text.index, fill_value=False)
     bare = text.str.replace(_PAREN, " ", regex=True).str.strip()
-    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+{_MARKER}\.?\s+(?P<trading>.+)$")
+    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
     # a branch written without parentheses: "X - Kimberley", "X Kimberley Branch"
     branch = bare.str.extract(
         r"^(?P<base>.*?\S)\s+(?:[-–—]\s+(?P<dash>[^-–—]+)|(?P<word>\S+)\s+(?:branch|office))\.?$"
@@ -117,7 +121,7 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     has_branch = branch["base"].notna() & inline["legal"].isna()
     branch_q = name_key(branch["dash"].fillna(branch["word"]).astype("string"), suffixes)
     bare = bare.where(~has_branch, branch["base"])
-    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+{_MARKER}\.?\s+(?P<trading>.+)$")
+    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
     garbled = bare.str.extract(r"^(?P<legal>.*?\S)\s+t\s*/\s*a(?P<trading>[a-z].+)$")
     legal = inline["legal"].fillna(garbled["legal"]).fillna(bare)
     trading = trade_paren.reindex(text.index).fillna(inline["trading"]).fillna(garbled["trading"])
@@ -132,7 +136,7 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     )
     out["qualified"] = out["qualifier"].notna()
     out["base_squash"] = _squash(out["core"], suffixes)
-    place = out["qualified"] & ~descriptive(out["qualifier"], out["core"])
+    place = out["qualified"] & ~descriptive(out["qualifier"], out["core"]) & ~acronyms
     out["core"] = out["core"].where(~place, out["core"] + " " + out["qualifier"])
     glued = out["raw_squash"] + out["qualifier"].str.replace(" ", "", regex=False)
     out["raw_squash"] = out["raw_squash"].where(~place, glued)
