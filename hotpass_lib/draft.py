@@ -237,6 +237,16 @@ def locale(drafts: list[SheetDraft], region: str | None = None) -> tuple[dict, l
     return settings, notes
 
 
+def _link_across(sheets: list[SheetDraft], drafts: list[SheetDraft]) -> None:
+    """Contacts/addresses sheets of a workbook without an organisations sheet link by name
+    to the organisations of every source, when any other workbook has some."""
+    if any(d.kind == "organisations" for d in drafts):
+        for d in sheets:
+            if d.kind in {"contacts", "addresses"} and d.link is None:
+                d.link = {"by": "name"}
+                d.columns.pop("org_key", None)
+
+
 def draft_profile(
     input_dir: Path,
     name: str = "draft",
@@ -254,18 +264,23 @@ def draft_profile(
             "pass --input-dir with the folder that holds your workbooks."
         )
     drafts: list[SheetDraft] = []
-    sources = []
-    for rank, path in enumerate(files):
+    books: list[tuple[Path, list[SheetDraft]]] = []
+    for path in files:
         book = Workbook(path)
         sheets = [draft_sheet(book, s, words, name_column) for s in book.sheet_names]
         orgs = [d for d in sheets if d.kind == "organisations"]
         for d in sheets:
             if d.kind in {"contacts", "addresses"}:
                 d.link = _link(d, orgs)
-                if d.link is None:
-                    d.kind, d.reason = None, "no organisations sheet in this workbook to link to"
-        read = [d for d in sheets if d.kind]
         drafts += sheets
+        books.append((path, sheets))
+    sources: list[dict] = []
+    for rank, (path, sheets) in enumerate(books):
+        _link_across(sheets, drafts)
+        for d in sheets:
+            if d.kind in {"contacts", "addresses"} and d.link is None:
+                d.kind, d.reason = None, "no organisations sheet in any workbook to link to"
+        read = [d for d in sheets if d.kind]
         if read:
             source = _source(path, read, [d for d in sheets if not d.kind], len(files) - rank)
             taken = {s["name"] for s in sources}

@@ -75,6 +75,8 @@ class Finding:
 
     value: str | None
     evidence: str
+    tied: tuple[str, ...] = ()
+    """Other regions that explain the data as well (told apart by other evidence)."""
 
 
 def _sample(values: pd.Series, n: int = SAMPLE) -> list[str]:
@@ -121,7 +123,9 @@ def phone_region(values: pd.Series) -> Finding:
         return Finding(None, f"none of {len(numbers)} sampled phone numbers is valid anywhere")
     tied = [r for r, (v, _) in scores.items() if v == best]
     owners = sum((scores[r][1] for r in tied), Counter())
-    region = max(tied, key=lambda r: (owners[r], r == "ZA", r))
+    top = max(owners[r] for r in tied)
+    leaders = sorted(r for r in tied if owners[r] == top)
+    region = leaders[0]
     own = scores[region][1]
     share = own[region] / max(1, sum(own.values()))
     mix = ", ".join(f"{r} {n}" for r, n in own.most_common(4))
@@ -135,6 +139,7 @@ def phone_region(values: pd.Series) -> Finding:
         region,
         f"{best} of {len(numbers)} sampled phone numbers are valid as {region} numbers "
         f"(they belong to: {mix})",
+        tuple(leaders),
     )
 
 
@@ -162,6 +167,25 @@ def infer_region(phones: pd.Series, domains: pd.Series, provinces: pd.Series) ->
     """The data's country: from phones first, then country domains, then South African
     province names; None when nothing tells."""
     found = phone_region(phones)
+    if len(found.tied) > 1:  # numbers valid in several countries alike: other evidence decides
+        by_domain = domain_region(domains)
+        sa = provinces.dropna().astype(str).str.contains(_SA_PROVINCE_WORDS)
+        pick = by_domain.value if by_domain.value in found.tied else None
+        if pick is None and "ZA" in found.tied and len(sa) and sa.mean() >= 0.5:
+            pick = "ZA"
+        if pick:
+            return Finding(
+                pick,
+                f"phone numbers are valid alike in {', '.join(found.tied)}; "
+                f"{by_domain.evidence if pick == by_domain.value else 'province names'} "
+                f"decide {pick}",
+            )
+        return Finding(
+            found.value,
+            f"{found.evidence}; as valid in {', '.join(found.tied)}: a guess, check it or "
+            "pass --region",
+            found.tied,
+        )
     if found.value or "several countries" in found.evidence:
         return found
     by_domain = domain_region(domains)

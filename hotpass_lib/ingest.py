@@ -596,7 +596,11 @@ def ingest(
             ]
         ]
         doubtful = pd.Series(rows.canonical.index.isin(close.index), index=rows.canonical.index)
-        target = f"sheet {rows.spec.link.sheet!r}" if rows.spec.link else "its organisations"
+        target = (
+            f"sheet {rows.spec.link.sheet!r}"
+            if rows.spec.link and rows.spec.link.sheet
+            else "its organisations"
+        )
         reason = (
             "names organisation "
             + ref.fillna("(blank)").astype(str)

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CANONICAL_FIELDS: tuple[str, ...] = (
     "organisation_name",
@@ -59,11 +66,21 @@ class _Strict(BaseModel):
 class Link(_Strict):
     """How rows of a contacts/addresses sheet find their organisation row."""
 
-    sheet: str = Field(description="organisations sheet of the same workbook")
+    sheet: str | None = Field(
+        default=None,
+        description="organisations sheet of the same workbook; null: the organisations of "
+        "every source (a workbook that only lists contacts or addresses, linked by name)",
+    )
     by: Literal["key", "name"] = Field(
         description="'key': the row's org_key equals the organisation's org_key; "
         "'name': the row's org_ref_name matches the organisation's name or alt_name"
     )
+
+    @model_validator(mode="after")
+    def _key_needs_a_sheet(self) -> Link:
+        if self.sheet is None and self.by == "key":
+            raise ValueError("a link by key names the organisations 'sheet' it keys into")
+        return self
 
 
 class SheetSpec(_Strict):
@@ -132,7 +149,7 @@ class SourceSpec(_Strict):
                 raise ValueError(f"sheet {spec.sheet!r} of kind {spec.kind} needs a 'link'")
             if spec.is_pattern and spec.link:
                 raise ValueError(f"sheet pattern {spec.sheet!r} cannot have a link")
-            if spec.link and spec.link.sheet not in names:
+            if spec.link and spec.link.sheet is not None and spec.link.sheet not in names:
                 raise ValueError(f"sheet {spec.sheet!r} links to unknown sheet {spec.link.sheet!r}")
         return sheets
 

@@ -22,6 +22,7 @@ EXPECTED_COUNTRY = {
     "non_latin": None,  # international numbers of several countries
     "childcare_sites": "US",
     "names_only": None,
+    "contacts_elsewhere": "AU",
 }
 
 
@@ -49,9 +50,10 @@ def test_init_infers_country_name_column_and_fields(
     assert ("province_aliases" in draft) == (draft["country"] == "ZA")
     for source in draft["sources"]:
         for sheet in source["sheets"]:
-            assert "organisation_name" in sheet["columns"]
+            named = sheet["columns"].get("organisation_name") or sheet["columns"]["org_ref_name"]
+            assert named
     text = (tmp_path / "ws" / "params" / "profiles" / "draft.yaml").read_text()
-    assert ("# country:" in text and "sampled phone numbers" in text) or name == "names_only"
+    assert "# country:" in text and ("phone numbers" in text or name == "names_only")
 
 
 def test_init_overrides_name_column_and_region(corpus: Path, tmp_path: Path) -> None:
@@ -91,3 +93,23 @@ def test_init_then_run_accounts_for_every_row(name: str, corpus: Path, tmp_path:
     assert orgs["organisation_slug"].str.fullmatch(r"[a-z0-9-]+").all()
     manifest = json.loads(next((workspace / "runs").glob("*/manifest.json")).read_text())
     assert manifest["row_accounting"]
+
+
+def test_a_workbook_of_contacts_only_links_to_the_organisations_of_another(
+    corpus: Path, tmp_path: Path
+) -> None:
+    from hotpass_lib.ingest import ingest
+    from hotpass_lib.profile import load_profile
+
+    draft = _init(corpus, "contacts_elsewhere", tmp_path / "ws")
+    people = next(s for s in draft["sources"] if s["files"] == "People.xlsx")
+    assert people["sheets"][0]["kind"] == "contacts"
+    assert people["sheets"][0]["link"] == {"by": "name"}
+    profile = load_profile(tmp_path / "ws" / "params" / "profiles" / "draft.yaml")
+    result = ingest(corpus / "contacts_elsewhere", profile)
+    truth = pd.read_csv(corpus / "contacts_elsewhere" / "ground_truth.csv").set_index(
+        "source_record_id"
+    )["true_org_id"]
+    contacts = result.contacts.set_index("source_record_id")["organisation_source_record_id"]
+    assert len(contacts) == truth.index.str.startswith("People").sum()
+    assert (contacts.map(truth) == contacts.index.map(truth)).all()

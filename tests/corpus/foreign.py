@@ -412,6 +412,54 @@ def names_only(folder: Path, seed: int = 23) -> Path:
     return folder
 
 
+def contacts_elsewhere(folder: Path, n: int = 40, seed: int = 29) -> Path:
+    """An Australian client list (``Clients.csv``: Business Name, Suburb, State, Postcode,
+    Website) and a second workbook holding only people (``People.xlsx``: Company,
+    First Name, Last Name, Mobile, Email) whose company is spelled another way."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fake, rng = Faker("en_AU"), random.Random(seed)
+    fake.seed_instance(seed)
+    clients = [["Business Name", "Suburb", "State", "Postcode", "Website"]]
+    people = [["Company", "First Name", "Last Name", "Mobile", "Email"]]
+    truth = []
+    for i in range(n):
+        name = f"{fake.last_name()} {rng.choice(['Plumbing', 'Electrical', 'Landscaping', 'Builders'])}"
+        clients.append(
+            [
+                name + " Pty Ltd",
+                fake.city(),
+                fake.state_abbr(),
+                fake.postcode(),
+                f"www.{name.split()[0].lower()}{i}.com.au",
+            ]
+        )
+        truth.append((f"Clients.csv#Clients!{len(clients)}", f"a{i}"))
+        for _ in range(rng.randint(0, 2)):
+            spelled = name.upper() if rng.random() < 0.5 else name + " P/L"
+            mobile = national(
+                phonenumbers.format_number(
+                    phonenumbers.example_number_for_type("AU", phonenumbers.PhoneNumberType.MOBILE),
+                    phonenumbers.PhoneNumberFormat.E164,
+                )[:-3]
+                + f"{rng.randint(0, 999):03d}",
+                "national",
+            )
+            people.append(
+                [
+                    spelled,
+                    fake.first_name(),
+                    fake.last_name(),
+                    mobile,
+                    f"{fake.user_name()}{i}@example.com.au",
+                ]
+            )
+            truth.append((f"People.xlsx#Sheet1!{len(people)}", f"a{i}"))
+    _text(folder / "Clients.csv", clients, ",", "utf-8")
+    _xlsx(folder / "People.xlsx", {"Sheet1": people})
+    _truth(truth, folder)
+    return folder
+
+
 FOLDERS: dict[str, Callable[[Path], Path]] = {
     "us_restaurants": us_restaurants,
     "uk_practices": uk_practices,
@@ -419,6 +467,7 @@ FOLDERS: dict[str, Callable[[Path], Path]] = {
     "non_latin": non_latin,
     "childcare_sites": childcare_sites,
     "names_only": names_only,
+    "contacts_elsewhere": contacts_elsewhere,
 }
 """Every folder of the corpus, by name."""
 
