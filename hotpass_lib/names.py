@@ -60,14 +60,20 @@ def canonical(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
     """Matching keys in one spelling: a leading ``the`` dropped, runs of single letters
     joined (``c c`` -> ``cc``, ``m a d`` -> ``mad``), common abbreviations and number
     words mapped (:data:`CANONICAL_WORDS`), legal suffixes that only then appear removed."""
-    out = keys.str.replace(r"^(?:the )+", "", regex=True)
-    out = out.str.replace(
-        r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), regex=True
-    )
     words = sorted(CANONICAL_WORDS, key=len, reverse=True)
     pattern = r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"
-    out = out.str.replace(pattern, lambda m: CANONICAL_WORDS[m.group(1)], regex=True)
-    return name_key(out, legal_suffixes).fillna(keys)
+    out = keys
+    for _ in range(4):  # each step can expose another ("C.C. The Aero" -> "the aero" -> "aero")
+        step = out.str.replace(r"^(?:the )+", "", regex=True)
+        step = step.str.replace(
+            r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), regex=True
+        )
+        step = step.str.replace(pattern, lambda m: CANONICAL_WORDS[m.group(1)], regex=True)
+        step = name_key(step, legal_suffixes).fillna(out)
+        if step.equals(out):
+            break
+        out = step
+    return out
 
 
 DESCRIPTIVE_MIN = 3

@@ -20,10 +20,10 @@ from hotpass_lib.validate import RESULT_COLUMNS
 def _results(warn_fails: bool, error_fails: bool) -> pd.DataFrame:
     rows = [
         ("canonical_contacts", "expect_column_values_to_be_in_set", "emails_all_valid", "error",
-         not error_fails, 40 if error_fails else 2, 469, ["False"]),
+         not error_fails, 40 if error_fails else 2, 469, ["False"], 0.9, "e-mails valid"),
         ("canonical_contacts", "expect_column_values_to_be_in_set", "reachable", "warn",
-         not warn_fails, 300 if warn_fails else 0, 469, []),
-        ("quarantine", "pandera contract", None, "error", True, 0, 3, []),
+         not warn_fails, 300 if warn_fails else 0, 469, [], 0.5, "reachable"),
+        ("quarantine", "pandera contract", None, "error", True, 0, 3, [], None, ""),
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
