@@ -118,6 +118,8 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     qualifier = (~is_trade) & group_keys.notna()  # not only a legal suffix such as (Pty)
     qualifiers = group_keys[qualifier].groupby(level=0).first().reindex(text.index)
     acronyms = (qualifier & acronym).groupby(level=0).any().reindex(text.index, fill_value=False)
+    # only a qualifier at the end can name a place: "(Ato) X" describes, "X (George)" may not
+    trailing = text.str.contains(r"\([^()]*\)[\s.]*$", regex=True, na=False)
     bare = text.str.replace(_PAREN, " ", regex=True).str.strip()
     inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
     # a branch written without parentheses: "X - Kimberley", "X Kimberley Branch"
@@ -142,7 +144,8 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     )
     out["qualified"] = out["qualifier"].notna()
     out["base_squash"] = _squash(out["core"], suffixes)
-    place = out["qualified"] & ~descriptive(out["qualifier"], out["core"]) & ~acronyms
+    at_end = trailing | has_branch
+    place = out["qualified"] & at_end & ~descriptive(out["qualifier"], out["core"]) & ~acronyms
     out["core"] = out["core"].where(~place, out["core"] + " " + out["qualifier"])
     glued = out["raw_squash"] + out["qualifier"].str.replace(" ", "", regex=False)
     out["raw_squash"] = out["raw_squash"].where(~place, glued)

@@ -666,7 +666,7 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
             ),
             typed as (
                 select unique_id, name_squash as s, regexp_replace(name_squash, '[^0-9]', '', 'g')
-                       as digits, qualified
+                       as digits, qualifier
                 from f where length(name_squash) >= {TYPO_MIN}
             ),
             pre as (
@@ -679,16 +679,17 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
             ),
             near as (
                 select a.unique_id as l, b.unique_id as r, a.s as sl, b.s as sr,
-                       a.digits as dl, b.digits as dr, a.qualified and b.qualified as both_q
+                       a.digits as dl, b.digits as dr,
+                       coalesce(a.qualifier <> b.qualifier, false) as other_q
                 from pre a join pre b on a.k = b.k and a.unique_id < b.unique_id
                 union
                 select a.unique_id, b.unique_id, a.s, b.s, a.digits, b.digits,
-                       a.qualified and b.qualified
+                       coalesce(a.qualifier <> b.qualifier, false)
                 from suf a join suf b on a.k = b.k and a.unique_id < b.unique_id
             ),
             typo as (
                 select l, r, 'one typo' as reason, 2 as rank from near
-                where sl <> sr and dl = dr and not both_q and damerau_levenshtein(sl, sr) = 1
+                where sl <> sr and dl = dr and not other_q and damerau_levenshtein(sl, sr) = 1
             ),
             candidates as (
                 select l, r, min_by(reason, rank) as reason
@@ -879,13 +880,19 @@ def resolve(
 
 
 def unrelated_names(pairs: pd.DataFrame, feats: pd.DataFrame) -> pd.Series:
-    """Pairs whose names share no word and no name form: however much else agrees (a hotel
-    switchboard, a shared office address), they are queued for review, never merged."""
+    """Pairs whose names share no word, no name form and are not alike even with spaces
+    ignored (``Aurora Insurance`` / ``AuroraI nsurance`` are alike): however much else
+    agrees (a hotel switchboard, a shared office address), they are queued for review,
+    never merged."""
     words = dict(zip(feats["unique_id"], feats["name_core"].fillna("").str.split(" "), strict=True))
     forms = dict(zip(feats["unique_id"], feats["name_squashes"], strict=True))
+    from rapidfuzz.distance import JaroWinkler
+
+    squash = dict(zip(feats["unique_id"], feats["name_squash"].fillna(""), strict=True))
     out = [
         not (set(words.get(a, [])) & set(words.get(b, [])) - {""})
         and not (set(forms.get(a) or []) & set(forms.get(b) or []))
+        and JaroWinkler.normalized_similarity(squash.get(a, ""), squash.get(b, "")) < 0.8
         for a, b in zip(pairs["left"], pairs["right"], strict=True)
     ]
     return pd.Series(out, index=pairs.index, dtype=bool)
