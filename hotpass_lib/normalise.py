@@ -18,6 +18,7 @@ import phonenumbers
 from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 
+from . import phones
 from .groups import group_lists
 
 WS = r"[\s\u00a0\u200b\ufeff]"
@@ -104,6 +105,14 @@ def _parsed(text: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _e164(values: pd.Series, region: str) -> pd.Series:
+    """``_phone_e164`` of each value, computed once per distinct value by the vectorised
+    :func:`hotpass_lib.phones.e164` (which falls back to ``_phone_e164`` itself)."""
+    distinct = values.dropna().unique()
+    lookup = dict(zip(distinct, phones.e164(list(distinct), region, _phone_e164), strict=True))
+    return values.map(lookup)
+
+
 def split_phone_cell(values: pd.Series) -> pd.Series:
     """Phone cells split on the separators that always part numbers (``;``, ``,``, ``|``,
     new line, `` or ``, `` / ``); the index repeats the cell's."""
@@ -120,12 +129,12 @@ def normalise_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
     ``invalid_phones`` for flagging.
     """
     parts = split_phone_cell(values)
-    e164 = _map_distinct(parts, lambda v: _phone_e164(v, region))
+    e164 = _e164(parts, region)
     slashed = parts[parts.str.contains("/", regex=False)]
     if len(slashed):
         pieces = slashed.reset_index(drop=True).str.split("/").explode()
         pieces = pieces[pieces.str.strip() != ""]
-        valid = _map_distinct(pieces, lambda v: _phone_e164(v, region))
+        valid = _e164(pieces, region)
         all_valid = valid.notna().groupby(level=0).all()
         split_ok = all_valid[all_valid].index
         if len(split_ok):
