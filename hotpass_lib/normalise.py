@@ -18,10 +18,15 @@ import phonenumbers
 from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 
-from . import phones
+from . import emails, phones
 from .groups import group_lists
 
 WS = r"[\s\u00a0\u200b\ufeff]"
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+SPACES += "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+"""What Python's ``\\s`` matches (``str.isspace``), spelt out: pandas runs a pattern without
+``\\s`` in Arrow (RE2) over the whole array instead of Python's ``re`` value by value."""
+_WS_RE2 = f"[{SPACES}\u200b\ufeff]"
 _MULTI_SPLIT = r"\s*(?:;|,|/|\|| or |\n)\s*"
 _EMAIL_SPLIT = r"[\s\u00a0;,]+"
 _SOCIAL_HOSTS = (
@@ -61,7 +66,7 @@ def _map_distinct(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Trim (incl. non-breaking spaces), collapse inner whitespace; blank -> NA."""
-    out = values.astype("string").str.replace(f"{WS}+", " ", regex=True).str.strip()
+    out = values.astype("string").str.replace(f"{_WS_RE2}+", " ", regex=True).str.strip()
     return out.mask(out == "")
 
 
@@ -225,7 +230,11 @@ def normalise_emails(values: pd.Series) -> pd.DataFrame:
     placeholders are rejected into ``invalid_emails``. No DNS look-ups.
     """
     parts = split_parts(values, _EMAIL_SPLIT)
-    frame = pd.DataFrame({"raw": parts, "email": _map_distinct(parts, _email)})
+    distinct = parts.dropna().unique()
+    checked = emails.normalised(list(distinct), _email, _checked_domain)
+    frame = pd.DataFrame(
+        {"raw": parts, "email": parts.map(dict(zip(distinct, checked, strict=True)))}
+    )
     return _regroup(frame, values.index, "email", "emails", "invalid_emails")
 
 
@@ -339,7 +348,8 @@ def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
     whitespace collapsed, legal suffixes (``(Pty) Ltd``, ``CC``, ...) removed as whole
     words. Idempotent: a key is its own key."""
     key = _ascii(clean_text(names)).str.lower()
-    key = key.str.replace(r"\btrading\s+as\b|\bt\s*/\s*a\b", " ta ", regex=True)
+    sp = f"[{SPACES}]"
+    key = key.str.replace(rf"\btrading{sp}+as\b|\bt{sp}*/{sp}*a\b", " ta ", regex=True)
     key = _words(key.str.replace("&", " and ", regex=False))
     words = _words(_ascii(pd.Series(sorted(set(legal_suffixes)), dtype="string")).str.lower())
     suffixes = sorted(set(words.dropna()) - {""}, key=len, reverse=True)

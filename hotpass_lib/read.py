@@ -20,6 +20,8 @@ import pandas as pd
 import python_calamine
 from anyascii import anyascii
 
+from .normalise import SPACES
+
 HEADER_SCAN_ROWS = 20
 BOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
 TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
@@ -234,7 +236,7 @@ def _as_text(rows: list[list[object]]) -> pd.DataFrame:
     text = frame.astype("string")
     text = text.apply(lambda c: c.str.replace(r"^(-?\d+)\.0$", r"\1", regex=True))
     text = text.apply(lambda c: c.str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", r"\1", regex=True))
-    blank = text.apply(lambda c: c.str.fullmatch(r"[\s\u00a0]*", na=True))
+    blank = text.apply(lambda c: c.str.fullmatch(f"[{SPACES}]*", na=True))
     return text.mask(blank)
 
 
