@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 
@@ -72,9 +74,23 @@ def clean_text(values: pd.Series) -> pd.Series:
 
 def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
     """The values of cells holding several, one per row; the index repeats the cell's
-    (blank cells and empty parts give no row)."""
-    parts = clean_text(values).str.split(pattern, regex=True).explode()
-    return parts[parts.notna() & (parts != "")]
+    (blank cells and empty parts give no row). Split by Arrow (RE2) in one pass; the
+    pattern's ``\\s`` and ``\\u`` escapes are spelt out for it (:func:`_re2`)."""
+    text = clean_text(values)
+    valid = text.notna().to_numpy()
+    lists = pc.split_pattern_regex(pa.array(text[valid].tolist(), pa.string()), _re2(pattern))
+    owner = text.index[valid].take(pc.list_parent_indices(lists).to_numpy())
+    flat = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+    parts = pd.Series(flat, index=owner, dtype=object)
+    return parts[parts != ""]
+
+
+@functools.cache
+def _re2(pattern: str) -> str:
+    """A Python pattern for RE2 with Python's meaning: ``\\s`` as the characters Python
+    counts as whitespace, ``\\uXXXX`` as the character itself."""
+    pattern = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), pattern)
+    return pattern.replace("[\\s", f"[{SPACES}").replace("\\s", f"[{SPACES}]")
 
 
 # --- phones -----------------------------------------------------------------------------
@@ -340,7 +356,11 @@ def _to_ascii(text: str) -> str:
 
 
 def _ascii(text: pd.Series) -> pd.Series:
-    return _map_distinct(text, _to_ascii).astype("string")
+    text = text.astype("string")
+    plain = text.str.isascii().fillna(True).astype(bool)  # ASCII is its own transliteration
+    if plain.all():
+        return text
+    return text.where(plain, _map_distinct(text[~plain], _to_ascii)).astype("string")
 
 
 def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
