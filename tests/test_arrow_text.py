@@ -47,3 +47,23 @@ def test_transliteration_skips_only_ascii(values: list[str | None]) -> None:
     series = pd.Series(values, dtype="string")
     expected = norm._map_distinct(series, norm._to_ascii).astype("string")
     assert norm._ascii(series).equals(expected)
+
+
+def test_decimal_digits_are_what_python_calls_digits() -> None:
+    import re
+
+    from hotpass_lib.read import DECIMAL_DIGITS
+
+    expected = {chr(c) for c in range(0x110000) if re.fullmatch(r"\d", chr(c))}
+    assert {chr(c) for c in range(0x110000) if re.fullmatch(f"[{DECIMAL_DIGITS}]", chr(c))} == (
+        expected
+    )
+
+
+def test_cells_as_text_keep_python_digit_rules() -> None:
+    from hotpass_lib.read import _as_text
+
+    rows = [["12.0", 3.0, "\u0663.0", "2025-01-01 00:00:00", "x\n", "  ", None, "-5.0", "1.0\n"]]
+    assert _as_text(rows).iloc[0].fillna("<NA>").tolist() == [
+        "12", "3", "\u0663", "2025-01-01", "x\n", "<NA>", "<NA>", "-5", "1\n",
+    ]  # fmt: skip
