@@ -1,7 +1,7 @@
 """One benchmarked step in a fresh process, so its peak RSS is its own.
 
 Usage: ``python -m bench.stage STEP SAMPLE_DIR WORK_DIR``; prints one JSON line with the
-step's wall time (library work only, imports excluded), import time and peak RSS.
+step's wall and CPU time (library work only, imports excluded), import time and peak RSS.
 """
 
 from __future__ import annotations
@@ -96,15 +96,17 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
 
 if __name__ == "__main__":
     step, sample, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     detail = run(step, sample, work)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu  # steadier than wall time on a shared machine
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "step": step,
                 "seconds": round(seconds, 3),
+                "cpu_s": round(cpu, 3),
                 "import_s": round(IMPORTED - START, 3),
                 "peak_rss_mb": round(peak_mb, 1),
                 **detail,

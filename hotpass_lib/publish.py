@@ -38,7 +38,7 @@ def flat_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists joined by ``; ``, everything else as text, formula-like text neutralised."""
     out = pd.DataFrame(index=frame.index)
     for name, col in frame.items():
-        if any(isinstance(v, list) for v in col):
+        if col.dtype == object and any(isinstance(v, list) for v in col):
             col = col.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
         out[name] = neutralise(col) if col.dtype == object or col.dtype == "string" else col
     return out
@@ -161,7 +161,7 @@ def _fix_created(path: Path) -> None:
             body = src.read(info)
             if info.filename == "docProps/core.xml":
                 body = _CREATED.sub(rb"\g<1>" + stamp + rb"\g<2>", body)
-            dst.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
+            dst.writestr(info, body, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
     temp.replace(path)
 
 
