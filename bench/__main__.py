@@ -1,6 +1,10 @@
-"""Benchmark entry point: ``python -m bench [--quick] [--sizes N ...] [--repeats R]``.
+"""Benchmark entry point: ``python -m bench [--quick] [--sizes N ...] [--repeats R]
+[--series realistic generated]``.
 
-Generates (and caches) seeded samples at each size, times every library step in its own
+Generates (and caches) seeded samples at each size in two series: ``realistic`` (the
+distinct-value ratios of a real CRM: every contact their own phone and e-mail, mostly
+unique domains, free-text noise) and ``generated`` (the original generator, whose values
+repeat). Reports the distinct phones, e-mails and names of each input, times every library step in its own
 process (median of repeats, peak RSS), scores refine against ground truth, measures the
 raw read rate of python-calamine, times ``hotpass run`` end to end, and writes
 ``bench/results/<date>.json``, ``.md`` and ``.png``.
@@ -30,17 +34,20 @@ from hotpass_lib.store import load_table
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / "cache"
 RESULTS = HERE / "results"
-ROWS_PER_ORG = 9.1  # source rows read per real organisation in the generated workbooks
+ROWS_PER_ORG = {"generated": 9.1, "realistic": 3.7}
+"""Source rows read per real organisation in each series' workbooks."""
+SERIES = tuple(ROWS_PER_ORG)
 STEPS = ("raw_read", "read", "ingest", "validate", "resolve", "refine", "publish")
 SEED = 42
 
 
-def sample(rows: int) -> Path:
-    """A cached sample of about ``rows`` source rows."""
-    n_orgs = max(10, round(rows / ROWS_PER_ORG))
-    folder = CACHE / f"orgs{n_orgs}-seed{SEED}"
+def sample(rows: int, series: str = "generated") -> Path:
+    """A cached sample of about ``rows`` source rows of a series."""
+    n_orgs = max(10, round(rows / ROWS_PER_ORG[series]))
+    prefix = "real-" if series == "realistic" else ""
+    folder = CACHE / f"{prefix}orgs{n_orgs}-seed{SEED}"
     if not (folder / "ground_truth.csv").is_file():
-        write_samples(folder, n_orgs=n_orgs, seed=SEED)
+        write_samples(folder, n_orgs=n_orgs, seed=SEED, realistic=series == "realistic")
     return folder
 
 
@@ -98,14 +105,16 @@ def end_to_end(folder: Path) -> dict:
 
 def table(results: dict) -> str:
     lines = [
-        "| source rows | "
+        "| series | source rows | distinct phones | distinct e-mails | distinct names | "
         + " | ".join(STEPS)
         + " | library total | peak RSS | raw read rows/s | ingest rows/s | ingest / raw read | precision | recall | F1 | end to end |",
-        "|" + "---|" * (len(STEPS) + 10),
+        "|" + "---|" * (len(STEPS) + 14),
     ]
     for size in results["sizes"]:
         lib = size["library"]
-        cells = [f"{size['rows_read']:,}"]
+        distinct = lib["ingest"].get("distinct", {})
+        cells = [size.get("series", "generated"), f"{size['rows_read']:,}"]
+        cells += [f"{distinct.get(k, 0):,}" for k in ("phones", "emails", "names")]
         cells += [f"{lib[s]['seconds']:.2f} s" for s in STEPS]
         cells.append(f"{size['library_total_s']:.1f} s")
         cells.append(f"{max(lib[s]['peak_rss_mb'] for s in STEPS):,.0f} MB")
@@ -125,19 +134,29 @@ def plot(results: dict, target: Path) -> None:
 
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
-    rows = [s["rows_read"] for s in results["sizes"]]
-    for name in (*STEPS, "library total"):
-        key = "library_total_s"
-        values = [
-            s[key] if name == "library total" else s["library"][name]["seconds"]
-            for s in results["sizes"]
-        ]
-        ax.plot(rows, values, marker="o", label=name)
+    for series, style in zip(SERIES, ("-", "--"), strict=True):
+        sizes = [s for s in results["sizes"] if s.get("series", "generated") == series]
+        if not sizes:
+            continue
+        rows = [s["rows_read"] for s in sizes]
+        for colour, name in enumerate((*STEPS, "library total")):
+            key = "library_total_s"
+            values = [
+                s[key] if name == "library total" else s["library"][name]["seconds"] for s in sizes
+            ]
+            ax.plot(
+                rows,
+                values,
+                style,
+                marker="o",
+                color=f"C{colour}",
+                label=f"{name} ({series})" if series == "realistic" else None,
+            )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("source rows")
     ax.set_ylabel("seconds")
-    ax.set_title("Hotpass library time by step")
+    ax.set_title("Hotpass library time by step (solid: realistic, dashed: generated)")
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(target, dpi=110, metadata={"Software": None})
@@ -148,10 +167,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10k rows, one repeat, no e2e")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--repeats", type=int, default=3, help="repeats for sizes <= 100k")
-    parser.add_argument("--e2e-max", type=int, default=100_000, help="largest e2e size")
+    parser.add_argument(
+        "--e2e-max", type=int, default=100_000, help="largest e2e size (0: no end to end)"
+    )
+    parser.add_argument(
+        "--series", nargs="+", choices=SERIES, help="inputs (default: both; quick: realistic)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     sizes = [10_000] if args.quick else args.sizes
+    series = args.series or (["realistic"] if args.quick else list(SERIES))
     os.environ.update(
         {
             "GX_ANALYTICS_ENABLED": "false",
@@ -170,17 +195,18 @@ def main() -> None:
         },
         "sizes": [],
     }
-    if not args.quick:
+    if not args.quick and args.e2e_max > 0:
         bundled = sample(5_000)
         results["bundled_end_to_end"] = end_to_end(bundled)
         results["bundled_end_to_end"]["warm_seconds"] = end_to_end(bundled)["seconds"]
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / (results["date"] + ("-quick" if args.quick else ""))
-    for rows in sizes:
-        folder = sample(rows)
+    for name, rows in ((n, r) for n in series for r in sizes):
+        folder = sample(rows, name)
         began = time.perf_counter()
         lib = library(folder, 1 if args.quick or rows > 100_000 else args.repeats)
         entry = {
+            "series": name,
             "target_rows": rows,
             "rows_read": lib["ingest"]["rows"],
             "library": lib,
@@ -194,7 +220,7 @@ def main() -> None:
         results["sizes"].append(entry)
         write(results, stem)  # after every size, so a long run leaves what it measured
         print(
-            f"{rows:>9,} rows: library {entry['library_total_s']:.1f} s "
+            f"{name:>9} {rows:>9,} rows: library {entry['library_total_s']:.1f} s "
             f"(bench {time.perf_counter() - began:.0f} s)",
             flush=True,
         )

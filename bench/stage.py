@@ -1,7 +1,7 @@
 """One benchmarked step in a fresh process, so its peak RSS is its own.
 
 Usage: ``python -m bench.stage STEP SAMPLE_DIR WORK_DIR``; prints one JSON line with the
-step's wall time (library work only, imports excluded), import time and peak RSS.
+step's wall and CPU time (library work only, imports excluded), import time and peak RSS.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from pathlib import Path
 
 START = time.perf_counter()
 
+import pandas as pd  # noqa: E402
+
 from hotpass_lib import store, validate  # noqa: E402
-from hotpass_lib.ingest import ingest  # noqa: E402
+from hotpass_lib.ingest import IngestResult, ingest  # noqa: E402
 from hotpass_lib.profile import load_profile  # noqa: E402
 from hotpass_lib.publish import publish, published_tables  # noqa: E402
 from hotpass_lib.read import Workbook, _as_text  # noqa: E402
@@ -47,6 +49,19 @@ def read_text(sample: Path) -> dict[str, int]:
     return {"rows": rows}
 
 
+def distinct(result: IngestResult) -> dict[str, int]:
+    """Distinct valid phones and e-mails, and distinct organisation and person names, of
+    the accepted rows: what per-value work costs in."""
+    orgs, people = result.organisations, result.contacts
+
+    def values(column: str) -> int:
+        lists = pd.concat([orgs[column], people[column]])
+        return int(lists.explode().dropna().nunique())
+
+    names = pd.concat([orgs["organisation_name"], people["name"]]).dropna()
+    return {"phones": values("phones"), "emails": values("emails"), "names": names.nunique()}
+
+
 def run(step: str, sample: Path, work: Path) -> dict[str, object]:
     profile = load_profile("aviation")
     if step == "raw_read":
@@ -56,7 +71,7 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
     if step == "ingest":
         result = ingest(sample, profile)
         store.save_tables(result.tables(), work / "ingest")
-        return {"rows": int(result.accounting["rows_read"].sum())}
+        return {"rows": int(result.accounting["rows_read"].sum()), "distinct": distinct(result)}
     tables = store.load_tables(
         work / "ingest", ["organisations", "contacts", "addresses", "quarantine", "skipped"]
     )
@@ -81,15 +96,17 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
 
 if __name__ == "__main__":
     step, sample, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     detail = run(step, sample, work)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu  # steadier than wall time on a shared machine
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 "step": step,
                 "seconds": round(seconds, 3),
+                "cpu_s": round(cpu, 3),
                 "import_s": round(IMPORTED - START, 3),
                 "peak_rss_mb": round(peak_mb, 1),
                 **detail,

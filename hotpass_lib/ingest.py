@@ -406,8 +406,9 @@ def _contacts_from_sheet(rows: _SheetRows, frame: pd.DataFrame, profile: Profile
         return frame[name] if name in frame else pd.Series(pd.NA, index=frame.index, dtype="string")
 
     people = norm.split_full_name(col("first_name"), col("last_name"))
-    phones = pd.concat([col("phone"), col("whatsapp"), col("landline")], axis=1)
-    joined = phones.astype("string").apply(lambda c: c.fillna("")).agg("; ".join, axis=1)
+    joined = col("phone").astype("string").fillna("")
+    for name in ("whatsapp", "landline"):
+        joined = joined + "; " + col(name).astype("string").fillna("")
     out = pd.DataFrame(index=frame.index)
     out["name"] = people["name"]
     out["role"] = norm.clean_text(col("role"))

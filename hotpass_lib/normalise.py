@@ -15,12 +15,20 @@ from collections.abc import Callable, Iterable
 
 import pandas as pd
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 
+from . import emails, phones
 from .groups import group_lists
 
 WS = r"[\s\u00a0\u200b\ufeff]"
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+SPACES += "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+"""What Python's ``\\s`` matches (``str.isspace``), spelt out: pandas runs a pattern without
+``\\s`` in Arrow (RE2) over the whole array instead of Python's ``re`` value by value."""
+_WS_RE2 = f"[{SPACES}\u200b\ufeff]"
 _MULTI_SPLIT = r"\s*(?:;|,|/|\|| or |\n)\s*"
 _EMAIL_SPLIT = r"[\s\u00a0;,]+"
 _SOCIAL_HOSTS = (
@@ -60,16 +68,31 @@ def _map_distinct(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Trim (incl. non-breaking spaces), collapse inner whitespace; blank -> NA."""
-    out = values.astype("string").str.replace(f"{WS}+", " ", regex=True).str.strip()
+    out = values.astype("string").str.replace(f"{_WS_RE2}+", " ", regex=True).str.strip()
     return out.mask(out == "")
 
 
 def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
     """The values of cells holding several, one per row (a line break always separates);
-    the index repeats the cell's (blank cells and empty parts give no row)."""
-    lines = values.astype("string").str.replace(r"\s*[\r\n]+\s*", "; ", regex=True)
-    parts = clean_text(lines).str.split(pattern, regex=True).explode()
-    return parts[parts.notna() & (parts != "")]
+    the index repeats the cell's (blank cells and empty parts give no row). Split by Arrow
+    (RE2) in one pass; the pattern's ``\\s`` and ``\\u`` escapes are spelt out for it
+    (:func:`_re2`)."""
+    lines = values.astype("string").str.replace(f"[{SPACES}]*[\r\n]+[{SPACES}]*", "; ", regex=True)
+    text = clean_text(lines)
+    valid = text.notna().to_numpy()
+    lists = pc.split_pattern_regex(pa.array(text[valid].tolist(), pa.string()), _re2(pattern))
+    owner = text.index[valid].take(pc.list_parent_indices(lists).to_numpy())
+    flat = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+    parts = pd.Series(flat, index=owner, dtype=object)
+    return parts[parts != ""]
+
+
+@functools.cache
+def _re2(pattern: str) -> str:
+    """A Python pattern for RE2 with Python's meaning: ``\\s`` as the characters Python
+    counts as whitespace, ``\\uXXXX`` as the character itself."""
+    pattern = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), pattern)
+    return pattern.replace("[\\s", f"[{SPACES}").replace("\\s", f"[{SPACES}]")
 
 
 # --- phones -----------------------------------------------------------------------------
@@ -105,6 +128,14 @@ def _parsed(text: str, region: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _e164(values: pd.Series, region: str) -> pd.Series:
+    """``_phone_e164`` of each value, computed once per distinct value by the vectorised
+    :func:`hotpass_lib.phones.e164` (which falls back to ``_phone_e164`` itself)."""
+    distinct = values.dropna().unique()
+    lookup = dict(zip(distinct, phones.e164(list(distinct), region, _phone_e164), strict=True))
+    return values.map(lookup)
+
+
 def split_phone_cell(values: pd.Series) -> pd.Series:
     """Phone cells split on the separators that always part numbers (``;``, ``,``, ``|``,
     new line, `` or ``, `` / ``); the index repeats the cell's."""
@@ -121,12 +152,12 @@ def normalise_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
     ``invalid_phones`` for flagging.
     """
     parts = split_phone_cell(values)
-    e164 = _map_distinct(parts, lambda v: _phone_e164(v, region))
+    e164 = _e164(parts, region)
     slashed = parts[parts.str.contains("/", regex=False)]
     if len(slashed):
         pieces = slashed.reset_index(drop=True).str.split("/").explode()
         pieces = pieces[pieces.str.strip() != ""]
-        valid = _map_distinct(pieces, lambda v: _phone_e164(v, region))
+        valid = _e164(pieces, region)
         all_valid = valid.notna().groupby(level=0).all()
         split_ok = all_valid[all_valid].index
         if len(split_ok):
@@ -217,7 +248,11 @@ def normalise_emails(values: pd.Series) -> pd.DataFrame:
     placeholders are rejected into ``invalid_emails``. No DNS look-ups.
     """
     parts = split_parts(values, _EMAIL_SPLIT)
-    frame = pd.DataFrame({"raw": parts, "email": _map_distinct(parts, _email)})
+    distinct = parts.dropna().unique()
+    checked = emails.normalised(list(distinct), _email, _checked_domain)
+    frame = pd.DataFrame(
+        {"raw": parts, "email": parts.map(dict(zip(distinct, checked, strict=True)))}
+    )
     return _regroup(frame, values.index, "email", "emails", "invalid_emails")
 
 
@@ -323,7 +358,11 @@ def _to_ascii(text: str) -> str:
 
 
 def _ascii(text: pd.Series) -> pd.Series:
-    return _map_distinct(text, _to_ascii).astype("string")
+    text = text.astype("string")
+    plain = text.str.isascii().fillna(True).astype(bool)  # ASCII is its own transliteration
+    if plain.all():
+        return text
+    return text.where(plain, _map_distinct(text[~plain], _to_ascii)).astype("string")
 
 
 def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
@@ -331,7 +370,8 @@ def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
     whitespace collapsed, legal suffixes (``(Pty) Ltd``, ``CC``, ...) removed as whole
     words. Idempotent: a key is its own key."""
     key = _ascii(clean_text(names)).str.lower()
-    key = key.str.replace(r"\btrading\s+as\b|\bt\s*/\s*a\b", " ta ", regex=True)
+    sp = f"[{SPACES}]"
+    key = key.str.replace(rf"\btrading{sp}+as\b|\bt{sp}*/{sp}*a\b", " ta ", regex=True)
     key = _words(key.str.replace("&", " and ", regex=False))
     words = _words(_ascii(pd.Series(sorted(set(legal_suffixes)), dtype="string")).str.lower())
     suffixes = sorted(set(words.dropna()) - {""}, key=len, reverse=True)

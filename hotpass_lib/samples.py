@@ -11,6 +11,7 @@ come from Faker with a fixed seed, domains and numbers are random.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +175,18 @@ TYPES = (
 MOBILE_PREFIXES = ("60", "61", "71", "72", "73", "74", "76", "78", "79", "82", "83", "84")
 LANDLINE_PREFIXES = ("11", "12", "21", "31", "41", "51")
 CREATED = dt.datetime(2025, 10, 10, 8, 0, 0)
+# Realistic mode: the prefixes phonenumbers accepts for South African mobiles/landlines.
+REAL_MOBILE = ("60", "61", "62", "63", "64", "65", "66", "71", "72", "73", "74", "76", "78", "79")
+REAL_MOBILE += ("81", "82", "83", "84")
+REAL_LANDLINE = ("10", "11", "12", "13", "14", "15", "16", "17", "18", "21", "22", "23", "27")
+REAL_LANDLINE += ("31", "32", "33", "34", "35", "36", "39", "41", "42", "43", "44", "46", "51")
+REAL_LANDLINE += ("53", "54", "56", "57", "58")
+FOREIGN = ("+1 {a}{b} {c}", "+44 7{a} {b}{c}", "+49 15{a} {b}{c}", "+61 4{a} {b}{c}")
+NOTE_WORDS = (
+    "called", "no answer", "left message", "wants quote", "renewal", "in March", "fleet",
+    "moved to", "new owner", "ask for", "after 2pm", "closed Fridays", "see email", "CAA audit",
+    "price list", "sent brochure", "follow up", "busy season", "Cessna", "hangar", "rates",
+)  # fmt: skip
 
 # Share of true organisations each sheet lists (real files: 190, 175, 430 and 30 rows).
 SHARE = {"sacaa": 0.34, "reachout": 0.31, "company_cat": 0.77, "capture": 0.054}
@@ -192,16 +205,20 @@ def _pick(rng: np.random.Generator, options: tuple[str, ...] | list[str]) -> str
     return options[int(rng.integers(len(options)))]
 
 
-def _truth_orgs(n_orgs: int, rng: np.random.Generator) -> pd.DataFrame:
-    """One row per real organisation: canonical name, category, domain, province."""
+def _truth_orgs(n_orgs: int, rng: np.random.Generator, fake: Faker | None = None) -> pd.DataFrame:
+    """One row per real organisation: canonical name, category, domain, province (with
+    ``fake``: realistic names from a wide pool of surnames and towns, varied landlines)."""
     cats = list(CATEGORY_WEIGHTS)
     category = rng.choice(cats, size=n_orgs, p=list(CATEGORY_WEIGHTS.values()))
     names: list[str] = []
     seen: set[str] = set()
+    words = _word_pool(fake) if fake is not None else ()
     for i, cat in enumerate(category):
         for _ in range(20):
             place = _pick(rng, PLACES) if rng.random() < 0.25 else ""
             parts = [_pick(rng, PREFIXES), place, _pick(rng, CORES[cat])]
+            if words:
+                parts[int(rng.integers(0, 2))] = _pick(rng, words)
             name = " ".join(p for p in parts if p)
             if name not in seen:
                 break
@@ -217,22 +234,114 @@ def _truth_orgs(n_orgs: int, rng: np.random.Generator) -> pd.DataFrame:
     slug = orgs["name"].str.lower().str.replace(r"[^a-z0-9]+", "", regex=True)
     orgs["domain"] = slug + np.where(rng.random(n_orgs) < 0.8, ".co.za", ".com")
     orgs["province"] = rng.choice(PROVINCES, size=n_orgs)
+    prefixes = REAL_LANDLINE if fake is not None else LANDLINE_PREFIXES
     orgs["landline"] = [
-        f"+27{_pick(rng, LANDLINE_PREFIXES)}{int(rng.integers(1000000, 9999999))}"
-        for _ in range(n_orgs)
+        f"+27{_pick(rng, prefixes)}{int(rng.integers(1000000, 9999999))}" for _ in range(n_orgs)
     ]
     return orgs
 
 
-def _truth_contacts(orgs: pd.DataFrame, rng: np.random.Generator, fake: Faker) -> pd.DataFrame:
-    """Each organisation's people (1-3), with a mobile and an e-mail each."""
+def _word_pool(fake: Faker) -> tuple[str, ...]:
+    """Surnames and towns for realistic organisation names (a few thousand words)."""
+    pool = {fake.last_name() for _ in range(6000)} | {fake.city() for _ in range(3000)}
+    return tuple(sorted(pool))
+
+
+def _local_part(first: str, last: str, rng: np.random.Generator) -> str:
+    """A mailbox name as people choose them: ``jane.doe``, ``jdoe``, ``jane_doe42``..."""
+    first, last = (re.sub(r"[^a-z]", "", x.lower()) or "x" for x in (first, last))
+    form = int(rng.integers(0, 6))
+    local = (
+        f"{first}.{last}",
+        f"{first[0]}{last}",
+        f"{first}{last[0]}",
+        f"{first}_{last}",
+        f"{first[0]}.{last}",
+        f"{first}",
+    )[form]
+    return local + (str(int(rng.integers(1, 999))) if rng.random() < 0.5 else "")
+
+
+def _phone_shape(e164: str, rng: np.random.Generator) -> str:
+    """A South African E.164 number as people type it: national, spaced, bracketed,
+    dashed, ``+27 (0)``, ``0027``, plus lost, with a note after it."""
+    nat = "0" + e164[3:]
+    r = rng.random()
+    if r < 0.2:
+        return e164
+    if r < 0.4:
+        return f"{nat[:3]} {nat[3:6]} {nat[6:]}"
+    if r < 0.5:
+        return nat
+    if r < 0.6:
+        return f"({nat[:3]}) {nat[3:6]}-{nat[6:]}"
+    if r < 0.7:
+        return _spaced(e164)
+    if r < 0.76:
+        return f"+27 (0){nat[1:3]} {nat[3:6]} {nat[6:]}"
+    if r < 0.8:
+        return f"0027 {nat[1:3]} {nat[3:]}"
+    if r < 0.86:
+        return e164[1:]
+    if r < 0.9:
+        return f"{nat[:3]}-{nat[3:6]}-{nat[6:]}"
+    if r < 0.94:
+        return f"{nat[:3]} {nat[3:6]} {nat[6:]} (cell)"
+    if r < 0.97:
+        return f"{nat[:3]}.{nat[3:6]}.{nat[6:]}"
+    return f"{nat[:3]} {nat[3:6]} {nat[6:8]}"  # a digit short: invalid
+
+
+def _foreign(rng: np.random.Generator) -> str:
+    """A foreign mobile in international form (US, GB, DE, AU)."""
+    form = _pick(rng, FOREIGN)
+    a, b, c = (int(rng.integers(lo, hi)) for lo, hi in ((10, 99), (200, 999), (1000, 9999)))
+    if form.startswith("+1"):
+        a = int(rng.integers(201, 989))
+        return f"+1 {a} {int(rng.integers(200, 999))} {c}"
+    return form.format(a=a, b=b, c=c)
+
+
+def _phone_cell(e164: str, rng: np.random.Generator) -> str:
+    """A realistic phone cell: mostly the number in some shape, sometimes a foreign one,
+    sometimes two numbers."""
+    r = rng.random()
+    if r < 0.03:
+        return _foreign(rng)
+    if r < 0.08:
+        return f"{_phone_shape(e164, rng)} / {_phone_shape(e164[:-4] + '0000', rng)}"
+    return _phone_shape(e164, rng)
+
+
+def _blank_rows(used: int) -> int:
+    """Pre-filled blank rows a realistic sheet carries below its data."""
+    return max(5, used // 10)
+
+
+def _note(rng: np.random.Generator) -> str:
+    """Free text, as people leave in a notes column."""
+    n = int(rng.integers(2, 7))
+    words = [_pick(rng, NOTE_WORDS) for _ in range(n)]
+    return f"{' '.join(words).capitalize()} {int(rng.integers(1, 28))}/{int(rng.integers(1, 12))}"
+
+
+def _truth_contacts(
+    orgs: pd.DataFrame, rng: np.random.Generator, fake: Faker, realistic: bool = False
+) -> pd.DataFrame:
+    """Each organisation's people (1-3; realistic: 1-4), with a mobile and an e-mail each."""
     first_pool = sorted({fake.first_name() for _ in range(400)})
     last_pool = sorted({fake.last_name() for _ in range(400)})
+    if realistic:
+        first_pool = sorted({fake.first_name() for _ in range(6000)})
+        last_pool = sorted({fake.last_name() for _ in range(6000)})
     rows = []
+    mobiles = REAL_MOBILE if realistic else MOBILE_PREFIXES
     for org in orgs.itertuples():
-        for k in range(int(rng.integers(1, 4))):
+        for k in range(int(rng.integers(1, 5 if realistic else 4))):
             first, last = _pick(rng, first_pool), _pick(rng, last_pool)
             local = f"{first}.{last}".lower().replace(" ", "").replace("'", "")
+            if realistic:
+                local = _local_part(first, last, rng)
             domain = org.domain if rng.random() < 0.75 else _pick(rng, FREE_MAIL)
             rows.append(
                 {
@@ -242,7 +351,7 @@ def _truth_contacts(orgs: pd.DataFrame, rng: np.random.Generator, fake: Faker) -
                     "last_name": last,
                     "role": _pick(rng, ROLES),
                     "email": f"{local}@{domain}",
-                    "mobile": f"+27{_pick(rng, MOBILE_PREFIXES)}{int(rng.integers(1000000, 9999999))}",
+                    "mobile": f"+27{_pick(rng, mobiles)}{int(rng.integers(1000000, 9999999))}",
                 }
             )
     return pd.DataFrame(rows)
@@ -325,7 +434,7 @@ class _Book:
         self.wb.close()
 
 
-def _write_sacaa(path: Path, orgs, people, rng, truth) -> None:
+def _write_sacaa(path: Path, orgs, people, rng, truth, realistic: bool = False) -> None:
     book = _Book(path, truth)
     header = [
         "Name of Organisation",
@@ -354,7 +463,9 @@ def _write_sacaa(path: Path, orgs, people, rng, truth) -> None:
             person = "; ".join(f"{p['first_name']} {p['last_name']} ({p['role']})" for p in chosen)
         r_phone = rng.random()
         phone = chosen[0]["mobile"] if chosen else org.landline
-        if r_phone < 0.25:
+        if realistic and r_phone >= 0.05:
+            phone = _phone_cell(phone, rng)
+        elif r_phone < 0.25:
             phone = _spaced(phone)
         elif r_phone < 0.3:
             phone, _ = "", notes.append("Invalid/missing phone")
@@ -401,7 +512,7 @@ def _messy_email(email: str, rng: np.random.Generator) -> str:
     return email
 
 
-def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
+def _write_reachout(path: Path, orgs, people, rng, truth, realistic: bool = False) -> None:
     book = _Book(path, truth)
     header = [
         "Organisation Name",
@@ -423,6 +534,8 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
     ]
     ws = book.sheet("Organisation", header)
     allocated = max(len(orgs) + 5, round(len(orgs) * 1030 / 175))
+    if realistic:
+        allocated = len(orgs) + 1 + _blank_rows(len(orgs))
     org_row: dict[str, int] = {}
     for r, org in enumerate(orgs.itertuples(), start=2):
         org_row[org.true_org_id] = r
@@ -446,7 +559,9 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
         if rng.random() < 0.5:
             fleet = rng.choice(AIRCRAFT, size=int(rng.integers(1, 4)), replace=False)
             ws.write_string(r - 1, 9, "; ".join(fleet))
-        if rng.random() < 0.2:
+        if realistic and rng.random() < 0.6:
+            ws.write_string(r - 1, 11, _note(rng))
+        elif rng.random() < 0.2:
             ws.write_string(r - 1, 11, "Follow up after AGM")
         book.mark("Organisation", r, "merged", org.true_org_id)
     # One row with notes but no organisation name: data, yet not an organisation.
@@ -474,10 +589,10 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
     wc = book.sheet("Contact Info", header)
     r = 2
     for org in orgs.itertuples():
-        if rng.random() > 0.55:
+        if rng.random() > (0.8 if realistic else 0.55):
             continue
         staff = people.get(org.true_org_id, [])
-        for p in staff[: int(rng.integers(1, 3))]:
+        for p in staff if realistic else staff[: int(rng.integers(1, 3))]:
             wc.write_formula(
                 r - 1,
                 0,
@@ -489,7 +604,12 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
             wc.write_string(r - 1, 3, p["first_name"])
             wc.write_string(r - 1, 4, p["last_name"])
             wc.write_string(r - 1, 5, p["role"])
-            wc.write_string(r - 1, 6, p["mobile"] if rng.random() < 0.7 else _spaced(p["mobile"]))
+            if realistic:
+                wc.write_string(r - 1, 6, _phone_cell(p["mobile"], rng))
+            else:
+                wc.write_string(
+                    r - 1, 6, p["mobile"] if rng.random() < 0.7 else _spaced(p["mobile"])
+                )
             if rng.random() < 0.3:
                 wc.write_string(r - 1, 7, p["mobile"])
             wc.write_string(r - 1, 8, _messy_email(p["email"], rng))
@@ -514,6 +634,8 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
             book.mark("Contact Info", r, fate, org.true_org_id, f"{org.true_org_id}-INFO")
             r += 1
     allocated_contacts = max(r + 5, round(len(orgs) * 2100 / 175))
+    if realistic:
+        allocated_contacts = r + _blank_rows(r)
     for rr in range(r, allocated_contacts + 2):
         wc.write_formula(
             rr - 1,
@@ -527,7 +649,9 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
     book.close()
 
 
-def _write_contact_db(path: Path, orgs, capture, people, rng, truth) -> None:
+def _write_contact_db(
+    path: Path, orgs, capture, people, rng, truth, realistic: bool = False
+) -> None:
     book = _Book(path, truth)
     header = [
         "C_ID",
@@ -545,6 +669,8 @@ def _write_contact_db(path: Path, orgs, capture, people, rng, truth) -> None:
     ws = book.sheet("Company_Cat", header)
     statuses = ("Investigate", "Contacted - Email", "Last Order", "NTC", "DNC", "Likely Closed")
     allocated = max(len(orgs) + 5, round(len(orgs) * 620 / 430))
+    if realistic:
+        allocated = len(orgs) + _blank_rows(len(orgs))
     qb_name: dict[str, str] = {}
     company_name: dict[str, str] = {}
     for r in range(2, allocated + 2):
@@ -591,9 +717,13 @@ def _write_contact_db(path: Path, orgs, capture, people, rng, truth) -> None:
     ]
     wc = book.sheet("Company_Contacts", header)
     r = 2
-    chosen = orgs[rng.random(len(orgs)) < 0.16]
-    for org in chosen.itertuples():
-        p = people[org.true_org_id][0]
+    chosen = orgs[rng.random(len(orgs)) < (0.5 if realistic else 0.16)]
+    pairs = [
+        (org, p)
+        for org in chosen.itertuples()
+        for p in (people[org.true_org_id] if realistic else people[org.true_org_id][:1])
+    ]
+    for org, p in pairs:
         qb = qb_name.get(org.true_org_id)
         wc.write_formula(
             r - 1, 0, f"=IFERROR(VLOOKUP(B{r},Company_Cat!B:C,2,FALSE),0)", None, qb or 0
@@ -613,13 +743,20 @@ def _write_contact_db(path: Path, orgs, capture, people, rng, truth) -> None:
             wc.write_string(r - 1, 3, p["first_name"])
             wc.write_string(r - 1, 4, p["last_name"])
         wc.write_string(r - 1, 5, p["role"])
-        wc.write_number(r - 1, 6, int(p["mobile"][1:]))
+        if realistic and rng.random() < 0.5:
+            wc.write_string(r - 1, 6, _phone_cell(p["mobile"], rng))
+        else:
+            wc.write_number(r - 1, 6, int(p["mobile"][1:]))
         wc.write_string(r - 1, 7, email)
         if rng.random() < 0.5:
-            wc.write_number(r - 1, 8, int(org.landline[1:]))
+            if realistic and rng.random() < 0.5:
+                wc.write_string(r - 1, 8, _phone_shape(org.landline, rng))
+            else:
+                wc.write_number(r - 1, 8, int(org.landline[1:]))
         book.mark("Company_Contacts", r, "merged", org.true_org_id, contact)
         r += 1
-    for rr in range(r, max(r + 5, round(len(orgs) * 1000 / 430)) + 2):
+    end = r + _blank_rows(r) if realistic else max(r + 5, round(len(orgs) * 1000 / 430))
+    for rr in range(r, end + 2):
         wc.write_formula(rr - 1, 0, f"=IFERROR(VLOOKUP(B{rr},Company_Cat!B:C,2,FALSE),0)", None, 0)
         book.mark("Company_Contacts", rr, "skipped")
 
@@ -716,11 +853,17 @@ def _scratch_sheets(book: _Book, orgs: pd.DataFrame, rng: np.random.Generator) -
             ws.write_string(i, 1, _pick(rng, PROVINCES))
 
 
-def write_samples(out_dir: Path | str, n_orgs: int = 560, seed: int = 42) -> SampleResult:
+def write_samples(
+    out_dir: Path | str, n_orgs: int = 560, seed: int = 42, realistic: bool = False
+) -> SampleResult:
     """Write the three synthetic workbooks and ``ground_truth.csv`` into ``out_dir``.
 
     ``n_orgs`` is the number of real organisations; with the default the workbooks hold
     about 800 organisation rows, like the real files. Output is byte-identical for a seed.
+    ``realistic`` gives the distinct-value ratios of a real CRM (the benchmark's realistic
+    series): names from a wide pool, every contact their own mobile and e-mail, mostly
+    unique domains, phones in many national/international shapes, free-text notes, and
+    few pre-filled blank rows.
     """
     if n_orgs < 10:
         raise ValueError("n_orgs must be at least 10")
@@ -728,8 +871,8 @@ def write_samples(out_dir: Path | str, n_orgs: int = 560, seed: int = 42) -> Sam
     rng = np.random.default_rng(seed)
     fake = Faker(["en_GB", "zu_ZA"])
     fake.seed_instance(seed)
-    orgs = _truth_orgs(n_orgs, rng)
-    contacts = _truth_contacts(orgs, rng, fake)
+    orgs = _truth_orgs(n_orgs, rng, fake if realistic else None)
+    contacts = _truth_contacts(orgs, rng, fake, realistic)
     people = {k: g.to_dict("records") for k, g in contacts.groupby("true_org_id", sort=True)}
 
     member = {k: rng.random(n_orgs) < p for k, p in SHARE.items()}
@@ -738,10 +881,16 @@ def write_samples(out_dir: Path | str, n_orgs: int = 560, seed: int = 42) -> Sam
 
     truth: list[dict[str, str]] = []
     with atomic_dir(out_dir) as tmp:
-        _write_sacaa(tmp / SACAA_FILE, subset["sacaa"], people, rng, truth)
-        _write_reachout(tmp / REACHOUT_FILE, subset["reachout"], people, rng, truth)
+        _write_sacaa(tmp / SACAA_FILE, subset["sacaa"], people, rng, truth, realistic)
+        _write_reachout(tmp / REACHOUT_FILE, subset["reachout"], people, rng, truth, realistic)
         _write_contact_db(
-            tmp / CONTACT_DB_FILE, subset["company_cat"], subset["capture"], people, rng, truth
+            tmp / CONTACT_DB_FILE,
+            subset["company_cat"],
+            subset["capture"],
+            people,
+            rng,
+            truth,
+            realistic,
         )
         pd.DataFrame(truth).to_csv(tmp / GROUND_TRUTH_FILE, index=False, lineterminator="\n")
     files = tuple(out_dir / f for f in (SACAA_FILE, REACHOUT_FILE, CONTACT_DB_FILE))

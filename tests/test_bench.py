@@ -19,5 +19,8 @@ def test_quick_benchmark_writes_results(tmp_path: Path) -> None:
     assert size["rows_read"] > 9_000
     assert {"raw_read", "ingest", "validate", "refine", "publish"} <= set(size["library"])
     assert 0 <= size["library"]["accuracy"]["f1"] <= 1
-    assert result.with_suffix(".md").read_text().startswith("| source rows")
+    assert size["series"] == "realistic"  # quick mode: the CRM-like input
+    distinct = size["library"]["ingest"]["distinct"]
+    assert min(distinct["phones"], distinct["emails"], distinct["names"]) > 1_000
+    assert result.with_suffix(".md").read_text().startswith("| series | source rows")
     assert result.with_suffix(".png").stat().st_size > 1000

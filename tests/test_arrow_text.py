@@ -1,0 +1,69 @@
+"""Text steps that run in Arrow (RE2) equal their Python ``re`` references on any text."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotpass_lib import normalise as norm
+from hotpass_lib.normalise import SPACES
+
+PATTERNS = [norm._MULTI_SPLIT, norm._PHONE_SPLIT, norm._EMAIL_SPLIT, r"\s*;\s*"]
+alphabet = st.sampled_from([*SPACES, "\u200b", "\ufeff", ";", ",", "/", "|", "&", "a", "o"])
+cells = st.lists(
+    st.one_of(st.none(), st.text(alphabet=alphabet, max_size=14), st.text(max_size=6)),
+    max_size=25,
+)
+
+
+def test_spaces_are_what_python_calls_whitespace() -> None:
+    assert set(SPACES) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells, st.sampled_from(PATTERNS))
+def test_split_parts_equals_python_split(values: list[str | None], pattern: str) -> None:
+    series = pd.Series(values, dtype="string", index=[f"r{i}" for i in range(len(values))])
+    expected = norm.clean_text(series).str.split(pattern, regex=True).explode()
+    expected = expected[expected.notna() & (expected != "")]
+    got = norm.split_parts(series, pattern)
+    assert got.index.tolist() == expected.index.tolist()
+    assert got.tolist() == expected.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells)
+def test_clean_text_equals_python_whitespace(values: list[str | None]) -> None:
+    series = pd.Series(values, dtype="string")
+    expected = series.str.replace(f"{norm.WS}+", " ", regex=True).str.strip()
+    expected = expected.mask(expected == "")
+    assert norm.clean_text(series).fillna("<NA>").tolist() == expected.fillna("<NA>").tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=8)), max_size=20))
+def test_transliteration_skips_only_ascii(values: list[str | None]) -> None:
+    series = pd.Series(values, dtype="string")
+    expected = norm._map_distinct(series, norm._to_ascii).astype("string")
+    assert norm._ascii(series).equals(expected)
+
+
+def test_decimal_digits_are_what_python_calls_digits() -> None:
+    import re
+
+    from hotpass_lib.read import DECIMAL_DIGITS
+
+    expected = {chr(c) for c in range(0x110000) if re.fullmatch(r"\d", chr(c))}
+    assert {chr(c) for c in range(0x110000) if re.fullmatch(f"[{DECIMAL_DIGITS}]", chr(c))} == (
+        expected
+    )
+
+
+def test_cells_as_text_keep_python_digit_rules() -> None:
+    from hotpass_lib.read import _as_text
+
+    rows = [["12.0", 3.0, "\u0663.0", "2025-01-01 00:00:00", "x\n", "  ", None, "-5.0", "1.0\n"]]
+    assert _as_text(rows).iloc[0].fillna("<NA>").tolist() == [
+        "12", "3", "\u0663", "2025-01-01", "x\n", "<NA>", "<NA>", "-5", "1\n",
+    ]  # fmt: skip
