@@ -335,13 +335,15 @@ def combine_address(
     postcode: pd.Series,
 ) -> pd.Series:
     """One address line: the address column where there is one, else its parts joined
-    (``12 Main St, Hatfield, Pretoria, Gauteng 0083``); NA when there is nothing. An
-    address column holding only the street (no comma) gets the other parts added."""
+    (``12 Main St, Hatfield, Pretoria, Gauteng 0083``) when there is a street; NA when
+    there is none (a town, region or postcode alone is no address: it stays in its own
+    column). An address column holding only the street (no comma) gets the other parts."""
     rest = _join([suburb, city, _join([region, postcode], " ")], ", ")
     address = clean_text(address)
     street_only = address.notna() & ~address.str.contains(",", na=False) & clean_text(street).isna()
     address = address.where(~street_only, _join([address, rest], ", "))
-    return address.fillna(_join([street, rest], ", "))
+    built = _join([street, rest], ", ").where(clean_text(street).notna())
+    return address.fillna(built)
 
 
 # --- organisation names -----------------------------------------------------------------
