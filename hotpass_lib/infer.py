@@ -36,7 +36,7 @@ LEGAL_SUFFIXES: dict[str, list[str]] = {
     "CA": ["inc", "incorporated", "ltd", "ltee", "corp", "corporation", "llp"],
     "GB": ["ltd", "limited", "plc", "llp", "cic", "lp"],
     "IE": ["ltd", "limited", "dac", "clg", "plc", "teoranta"],
-    "AU": ["pty ltd", "pty", "ltd", "limited"],
+    "AU": ["pty ltd", "p/l", "pty", "ltd", "limited"],
     "NZ": ["ltd", "limited"],
     "DE": ["gmbh", "gmbh & co kg", "ag", "kg", "ug", "ohg", "e.v.", "ev", "gbr"],
     "AT": ["gmbh", "ag", "kg", "og"],
