@@ -57,9 +57,7 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         result = ingest(sample, profile)
         store.save_tables(result.tables(), work / "ingest")
         return {"rows": int(result.accounting["rows_read"].sum())}
-    tables = store.load_tables(
-        work / "ingest", ["organisations", "contacts", "addresses", "quarantine", "skipped"]
-    )
+    tables = store.load_inputs("validate", work)["ingest"]  # the stages' declared inputs
     if step == "validate":
         results = validate.validate_ingest(tables, profile, gx_dir=work / "gx")
         return {"checks": len(results)}
@@ -70,11 +68,9 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         store.save_tables(r.tables(), work / "refine")
         return {"organisations": len(r.organisations)}
     if step == "publish":
-        refined = store.load_tables(
-            work / "refine", ["organisations", "contacts", "review_queue", "conflicts"]
-        )
-        out = published_tables(refined, tables)
-        publish(out, refined["conflicts"], work / "refined")
+        inputs = store.load_inputs("publish", work)
+        out = published_tables(inputs["refine"], inputs["ingest"])
+        publish(out, inputs["refine"]["conflicts"], work / "refined")
         return {"files": 7}
     raise SystemExit(f"unknown step {step}")
 

@@ -85,19 +85,6 @@ def _settings(params: Path | None, **overrides: object) -> Settings:
 
 # --- set-up -----------------------------------------------------------------------------
 
-DECISIONS_TEMPLATE = """\
-# Reviewer decisions on candidate duplicate pairs (hotpass docs: review doubtful matches).
-# Copy a pair's record ids from data/refined/review_queue.parquet (left_record_id,
-# right_record_id) and say whether they are the same organisation (same / different):
-# decisions:
-#   - left: "Book.xlsx#Organisations!12"
-#     right: "Other.xlsx#Sheet1!40"
-#     decision: different
-#     note: "a separate company"
-decisions: []
-"""
-
-
 def _workspace_dvc(input_dir: str, workbooks: list[str]) -> str:
     """A dvc.yaml for a workspace, from the stage registry (:mod:`hotpass_lib.dvcfile`);
     workbooks beside it are listed one by one (depending on the workspace folder itself
@@ -129,7 +116,7 @@ def init(
     """Scaffold a workspace for your workbooks; draft a profile from them if none is given."""
     from .draft import draft_profile
     from .params import PipelineParams
-    from .resources import profiles_dir
+    from .resources import decisions_template, profiles_dir
 
     bundled = profiles_dir()
 
@@ -176,7 +163,7 @@ def init(
     targets[1].write_text(text, encoding="utf-8")
     decisions = directory / "params" / "review_decisions.yaml"
     if not decisions.is_file():
-        decisions.write_text(DECISIONS_TEMPLATE, encoding="utf-8")
+        shutil.copyfile(decisions_template(), decisions)
     from .dvcfile import write
 
     write(directory, PipelineParams.model_validate(params))

@@ -17,6 +17,7 @@ BUNDLED: dict[str, str] = {
     "notebooks": "notebooks",
     "profiles": "params/profiles",
     "expectations": "contracts/expectations",
+    "params": "params",
 }
 """Each resource folder, by name, and its source folder in the repository."""
 
@@ -32,6 +33,11 @@ def resource_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return CHECKOUT / BUNDLED[name]
+
+
+def decisions_template() -> Path:
+    """``params/review_decisions.yaml`` with no decisions: what ``hotpass init`` writes."""
+    return resource_dir("params") / "review_decisions.yaml"
 
 
 def notebooks_dir() -> Path:
