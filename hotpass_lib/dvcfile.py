@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from pathlib import Path
 
 from .params import PipelineParams
 from .resources import CHECKOUT, in_checkout
-from .stages import EXPECTATIONS, STAGES, Stage, expand
+from .stages import EXPECTATIONS, STAGES, Stage
+from .stages import expand as _expand
 
 PACKAGE = "hotpass_lib"
 SHIPPED = (EXPECTATIONS,)
@@ -83,6 +85,11 @@ def notebook_code(path: Path) -> list[str]:
                 continue
             code.append(source)
     return code
+
+
+def expand(path: str, values: dict[str, str]) -> str:
+    """A declared path with the params' values in, normalised (``./x`` is ``x``)."""
+    return os.path.normpath(_expand(path, values))
 
 
 def _values(params: PipelineParams) -> dict[str, str]:
