@@ -85,6 +85,7 @@ def _settings(params: Path | None, **overrides: object) -> Settings:
 
 # --- set-up -----------------------------------------------------------------------------
 
+
 def _workspace_dvc(input_dir: str, workbooks: list[str]) -> str:
     """A dvc.yaml for a workspace, from the stage registry (:mod:`hotpass_lib.dvcfile`);
     workbooks beside it are listed one by one (depending on the workspace folder itself
