@@ -72,24 +72,27 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         result = ingest(sample, profile)
         store.save_tables(result.tables(), work / "ingest")
         return {"rows": int(result.accounting["rows_read"].sum()), "distinct": distinct(result)}
-    tables = store.load_tables(
-        work / "ingest", ["organisations", "contacts", "addresses", "quarantine", "skipped"]
-    )
     if step == "validate":
+        tables = store.load_inputs("validate", work)["ingest"]  # the stage's declared inputs
         results = validate.validate_ingest(tables, profile, gx_dir=work / "gx")
         return {"checks": len(results)}
+    tables = store.load_inputs("refine", work)["ingest"]
     if step == "resolve":
         return {"clusters": int(resolve(tables["organisations"], profile).clusters.nunique())}
     if step == "refine":
-        r = refine(tables["organisations"], tables["contacts"], tables["addresses"], profile)
+        r = refine(
+            tables["organisations"],
+            tables["contacts"],
+            tables["addresses"],
+            profile,
+            link_review=tables.get("link_review"),
+        )
         store.save_tables(r.tables(), work / "refine")
         return {"organisations": len(r.organisations)}
     if step == "publish":
-        refined = store.load_tables(
-            work / "refine", ["organisations", "contacts", "review_queue", "conflicts"]
-        )
-        out = published_tables(refined, tables)
-        publish(out, refined["conflicts"], work / "refined")
+        inputs = store.load_inputs("publish", work)
+        out = published_tables(inputs["refine"], inputs["ingest"])
+        publish(out, inputs["refine"]["conflicts"], work / "refined")
         return {"files": 7}
     raise SystemExit(f"unknown step {step}")
 

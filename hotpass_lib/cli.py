@@ -23,8 +23,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import runner
-from .profile import ProfileError
-from .read import InputError, spreadsheets
+from .errors import HotpassError, UsageError
+from .settings import Settings
+from .stages import NAMES as STAGE_NAMES
 
 app = typer.Typer(
     help="Hotpass: refine messy workbooks into one governed SSOT.",
@@ -66,7 +67,7 @@ RunArgument = Annotated[
 ]
 
 
-class UserError(Exception):
+class UserError(UsageError):
     """A problem the user can fix; printed as one line, exit code 2."""
 
 
@@ -78,59 +79,22 @@ def main_options(
     STATE["debug"] = debug
 
 
-def _settings(params: Path | None, **overrides: object) -> runner.Settings:
-    return runner.Settings.load(Path.cwd(), params, **overrides)
+def _settings(params: Path | None, **overrides: object) -> Settings:
+    return Settings.load(Path.cwd(), params, **overrides)
 
 
 # --- set-up -----------------------------------------------------------------------------
 
-DVC_TEMPLATE = """\
-# Hotpass pipeline for this workspace: `dvc repro` runs the stages that changed.
-stages:
-{stages}"""
-DVC_STAGE = """\
-  {name}:
-    cmd: hotpass stage {name}
-    deps:
-{deps}
-    params:
-      - params/pipeline.yaml:
-{params}
-    outs:
-      - {out}
-    metrics:
-      - data/metrics/{name}.json:
-          cache: false
-"""
-
 
 def _workspace_dvc(input_dir: str, workbooks: list[str]) -> str:
-    """A dvc.yaml for a workspace; workbooks beside it are listed one by one (depending
-    on the workspace folder itself would include the pipeline's own outputs)."""
-    inputs = workbooks if input_dir == "." else [input_dir]
-    io = {
-        "ingest": ([*inputs, "params/profiles"], "data/interim/ingest"),
-        "validate": (["data/interim/ingest", "params/profiles"], "data/interim/validate"),
-        "refine": (
-            ["data/interim/ingest", "data/interim/validate", "params/profiles"],
-            "data/interim/refine",
-        ),
-        "publish": (
-            ["data/interim/refine", "data/interim/ingest", "params/profiles"],
-            "data/refined",
-        ),
-    }
-    params = {"refine": ["profile", "resolve"]}
-    stages = "".join(
-        DVC_STAGE.format(
-            name=name,
-            out=out,
-            deps="\n".join(f"      - {d}" for d in deps),
-            params="\n".join(f"          - {k}" for k in params.get(name, ["profile"])),
-        )
-        for name, (deps, out) in io.items()
-    )
-    return DVC_TEMPLATE.format(stages=stages)
+    """A dvc.yaml for a workspace, from the stage registry (:mod:`hotpass_lib.dvcfile`);
+    workbooks beside it are listed one by one (depending on the workspace folder itself
+    would include the pipeline's own outputs)."""
+    from .dvcfile import render
+    from .params import PipelineParams
+
+    params = PipelineParams(input_dir=input_dir)
+    return render(params, Path.cwd(), repo=False, workbooks=workbooks if input_dir == "." else None)
 
 
 @app.command()
@@ -152,7 +116,10 @@ def init(
 ) -> None:
     """Scaffold a workspace for your workbooks; draft a profile from them if none is given."""
     from .draft import draft_profile
-    from .profile import PROFILES_DIR
+    from .params import PipelineParams
+    from .resources import decisions_template, profiles_dir
+
+    bundled = profiles_dir()
 
     directory = directory.resolve()
     inputs = (directory / input_dir).resolve() if not input_dir.is_absolute() else input_dir
@@ -171,12 +138,12 @@ def init(
             "to overwrite, or init another directory."
         )
     if profile:
-        if not (PROFILES_DIR / f"{profile}.yaml").is_file():
+        if not (bundled / f"{profile}.yaml").is_file():
             raise UserError(
                 f"no bundled profile {profile!r}; bundled: "
-                f"{sorted(p.stem for p in PROFILES_DIR.glob('*.yaml'))}"
+                f"{sorted(p.stem for p in bundled.glob('*.yaml'))}"
             )
-        text = (PROFILES_DIR / f"{profile}.yaml").read_text(encoding="utf-8")
+        text = (bundled / f"{profile}.yaml").read_text(encoding="utf-8")
         drafts = []
     else:
         if region and (len(region) != 2 or not region.isalpha()):
@@ -186,8 +153,7 @@ def init(
         rel_input = os.path.relpath(inputs, directory)
     except ValueError:
         rel_input = str(inputs)
-    params = yaml.safe_load((runner.PROJECT_DIR / "params" / "pipeline.yaml").read_text())
-    params.update(profile=name, input_dir=rel_input)
+    params = PipelineParams(profile=name, input_dir=rel_input).model_dump(mode="json")
     for folder in ("params/profiles", "data/interim", "data/refined", "data/metrics", "runs"):
         (directory / folder).mkdir(parents=True, exist_ok=True)
     targets[0].write_text(
@@ -196,8 +162,12 @@ def init(
         encoding="utf-8",
     )
     targets[1].write_text(text, encoding="utf-8")
-    workbooks = [p.name for p in spreadsheets(inputs)]
-    targets[2].write_text(_workspace_dvc(rel_input, workbooks), encoding="utf-8")
+    decisions = directory / "params" / "review_decisions.yaml"
+    if not decisions.is_file():
+        shutil.copyfile(decisions_template(), decisions)
+    from .dvcfile import write
+
+    write(directory, PipelineParams.model_validate(params))
     if not any((p / ".dvc").is_dir() for p in (directory, *directory.parents)):
         in_git = (
             subprocess.run(
@@ -254,12 +224,11 @@ def doctor(
 # --- running ----------------------------------------------------------------------------
 
 
-def _preflight(settings: runner.Settings) -> None:
+def _preflight(settings: Settings) -> None:
     """Fail fast, before starting a kernel, on what a person can fix."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
+    from .kernels import ensure_kernel
     from .profile import load_profile
-    from .resolve import backend_problem, load_engine
+    from .resolve import backend_problem
 
     if not settings.input_dir.is_dir():
         raise UserError(
@@ -276,16 +245,14 @@ def _preflight(settings: runner.Settings) -> None:
             "and headers. Fix: check --input-dir and --profile, or draft one with "
             "`hotpass init`."
         )
-    problem = backend_problem(load_engine(settings.params.get("resolve")))
+    problem = backend_problem(settings.config.resolve)
     if problem:
         raise UserError(problem)
-    try:
-        KernelSpecManager().get_kernel_spec(settings.kernel)
-    except NoSuchKernel:
+    if not ensure_kernel(settings.kernel):
         raise UserError(
             f"Jupyter kernel {settings.kernel!r} is not registered. "
             "Fix: run `hotpass doctor` (or `make setup`)."
-        ) from None
+        )
 
 
 def _interrupted() -> typer.Exit:
@@ -297,7 +264,7 @@ def _interrupted() -> typer.Exit:
     return typer.Exit(130)
 
 
-def _summary(settings: runner.Settings, run_id: str) -> None:
+def _summary(settings: Settings, run_id: str) -> None:
     from .evidence import list_runs
 
     run = next((r for r in list_runs(settings.runs_dir) if r["run_id"] == run_id), None)
@@ -323,7 +290,7 @@ def run(
     input_dir: Annotated[Path | None, typer.Option(help="folder of workbooks")] = None,
     profile: Annotated[str | None, typer.Option(help="profile name or YAML path")] = None,
     params: ParamsOption = None,
-    stage: Annotated[str | None, typer.Option(help=f"run one stage: {list(runner.STAGES)}")] = None,
+    stage: Annotated[str | None, typer.Option(help=f"run one stage: {list(STAGE_NAMES)}")] = None,
     backend: Annotated[
         str | None,
         typer.Option(help="where entity resolution runs: duckdb or spark (resolve.backend)"),
@@ -339,13 +306,13 @@ def run(
     if input_dir is None and not settings.input_dir.exists() and settings.profile == "aviation":
         from .samples import write_samples
 
-        cfg = settings.params.get("samples", {})
-        write_samples(settings.input_dir, cfg.get("n_orgs", 560), cfg.get("seed", 42))
+        cfg = settings.config.samples
+        write_samples(settings.input_dir, cfg.n_orgs, cfg.seed)
         console.print(f"no input folder: wrote the bundled samples to {_q(settings.input_dir)}")
-    if stage is not None and stage not in runner.STAGES:
-        raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(runner.STAGES)}.")
+    if stage is not None and stage not in STAGE_NAMES:
+        raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(STAGE_NAMES)}.")
     _preflight(settings)
-    stages = [stage] if stage else list(runner.STAGES)
+    stages = [stage] if stage else list(STAGE_NAMES)
     run_id = runner.new_run_id()
     columns = (
         TextColumn("{task.description:<9}"),
@@ -394,13 +361,17 @@ def run(
 
 @app.command()
 def stage(
-    name: Annotated[str, typer.Argument(help=f"one of {list(runner.STAGES)}")],
+    name: Annotated[str, typer.Argument(help=f"one of {list(STAGE_NAMES)}")],
     params: ParamsOption = None,
 ) -> None:
     """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
+    from .kernels import ensure_kernel
+
+    settings = _settings(params)
+    ensure_kernel(settings.kernel)
     runner.track_in_background()  # MLflow imports while the notebook runs
     try:
-        record = runner.run_stage(name, _settings(params))
+        record = runner.run_stage(name, settings)
     except runner.StageFailed as exc:
         console.print(f"[red]{_q(exc)}[/red]")
         raise typer.Exit(1) from None
@@ -414,9 +385,39 @@ def stage(
 
 
 @app.command()
-def pipeline() -> None:
-    """Run `dvc repro` (the stages that changed) under one run id, then say where things are."""
-    settings = _settings(None)
+def pipeline(
+    check: Annotated[
+        bool, typer.Option(help="only check dvc.yaml matches the stage registry (exit 1 if not)")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option(help="regenerate dvc.yaml from the stage registry")
+    ] = False,
+    params: ParamsOption = None,
+) -> None:
+    """Run `dvc repro` (the stages that changed) under one run id, then say where things are.
+
+    With --write, regenerate dvc.yaml from the stage registry; with --check, fail if it is
+    stale (CI runs this)."""
+    from . import dvcfile
+
+    settings = _settings(params)
+    if check or write:
+        if write:
+            console.print(f"wrote {_q(dvcfile.write(settings.root, settings.config))}")
+        elif dvcfile.drift(settings.root, settings.config):
+            console.print(
+                f"[red]{_q(settings.root / 'dvc.yaml')} is out of date with the stage "
+                "registry.[/red] Fix: run `hotpass pipeline --write` and commit dvc.yaml."
+            )
+            raise typer.Exit(1)
+        else:
+            console.print("dvc.yaml matches the stage registry")
+        return
+    if dvcfile.drift(settings.root, settings.config):
+        console.print(
+            "[yellow]warning:[/yellow] dvc.yaml differs from the stage registry; "
+            "`hotpass pipeline --write` regenerates it."
+        )
     run_id = runner.new_run_id()
     env = {
         **runner.offline_env(),
@@ -446,8 +447,8 @@ def samples(
     """Write the three synthetic sample workbooks and their ground truth."""
     from .samples import write_samples
 
-    cfg = _settings(params).params.get("samples", {})
-    result = write_samples(out_dir, n_orgs or cfg.get("n_orgs", 560), seed or cfg.get("seed", 42))
+    cfg = _settings(params).config.samples
+    result = write_samples(out_dir, n_orgs or cfg.n_orgs, cfg.seed if seed is None else seed)
     console.print(
         f"wrote {len(result.files)} workbooks and {result.ground_truth.name} to {out_dir}"
     )
@@ -546,7 +547,7 @@ def main() -> None:
     """Entry point: errors a person can act on are one line; tracebacks only with --debug."""
     try:
         code = app(standalone_mode=False)  # returns the exit code of typer.Exit
-    except (UserError, InputError, ProfileError, FileNotFoundError) as exc:
+    except (HotpassError, FileNotFoundError) as exc:
         if STATE["debug"]:
             raise
         console.print(f"[red]error:[/red] {_q(exc)}")

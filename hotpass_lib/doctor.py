@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
-from .ingest import _read_source_sheet, _sheet_specs, _Unusable, find_sources
+from .ingest import find_sources, sheet_problems
 from .profile import ProfileError, load_profile
-from .read import TEXT_SUFFIXES, InputError, Workbook
-from .resolve import backend_problem, load_engine
-from .runner import Settings
+from .read import InputError, Workbook
+from .resolve import backend_problem
+from .settings import Settings
 
 MIN_FREE_BYTES = 1 << 30
 REQUIRED = (
@@ -160,21 +160,8 @@ def _inputs(settings: Settings) -> list[Check]:
         found += 1
         try:
             book = Workbook(path)
-            reader = (
-                "the text-table reader (encoding and delimiter detected)"
-                if path.suffix.lower() in TEXT_SUFFIXES
-                else "python-calamine"
-                if book._calamine is not None
-                else "openpyxl"
-            )
-            problems = []
-            for spec, optional in _sheet_specs(book, source):
-                try:
-                    _read_source_sheet(book, source, spec, optional)
-                except _Unusable:
-                    continue
-                except InputError as exc:
-                    problems.append(str(exc))
+            reader = book.reader
+            problems = sheet_problems(book, source)
         except InputError as exc:
             checks.append(Check(f"input {path.name}", False, str(exc), "see the message"))
             continue
@@ -209,10 +196,7 @@ def _inputs(settings: Settings) -> list[Check]:
 
 
 def _backend(settings: Settings) -> Check:
-    try:
-        engine = load_engine(settings.params.get("resolve"))
-    except ProfileError as exc:
-        return Check("resolve backend", False, str(exc), "fix the key named above")
+    engine = settings.config.resolve  # validated with the params
     problem = backend_problem(engine)
     if problem:
         detail, _, fix = problem.partition(" Fix: ")

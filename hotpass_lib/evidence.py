@@ -21,6 +21,25 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def files_in(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(
+                sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            )
+        elif p.is_file():
+            out.append(p)
+    return out
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def evidence_hashes(run_dir: Path) -> dict[str, str]:
     """SHA-256 of every evidence file in a run folder (notebooks, HTML, lineage, Data Docs)."""
     return {

@@ -214,6 +214,20 @@ def find_sources(input_dir: Path, profile: Profile) -> tuple[list[SourceFile], l
     return found, [p for p in files if p not in claimed]
 
 
+def sheet_problems(book: Workbook, source: SourceSpec) -> list[str]:
+    """Why the sheets ``source`` reads from ``book`` cannot be ingested (a required column
+    missing, ...), one message per sheet; empty when every sheet can be read."""
+    problems = []
+    for spec, optional in _sheet_specs(book, source):
+        try:
+            _read_source_sheet(book, source, spec, optional)
+        except _Unusable:
+            continue
+        except InputError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def _raw_json(raw: pd.DataFrame) -> pd.Series:
     """Each row's non-blank raw cells as a JSON object (header -> text)."""
     records = raw.astype(object).where(raw.notna(), None).to_dict("index")

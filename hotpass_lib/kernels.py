@@ -19,15 +19,40 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
+from .stages import STAGES
+
 LAZY_IMPORTS: dict[str, tuple[str, ...]] = {
-    "validate": ("great_expectations", "great_expectations.expectations"),
-    "refine": ("splink", "splink.comparison_library", "duckdb"),
-    "publish": ("great_expectations", "great_expectations.expectations", "xlsxwriter"),
+    s.name: s.warm_imports for s in STAGES if s.warm_imports
 }
-"""Libraries a stage's library calls import on first use (not in the notebook's cells)."""
+"""Libraries a stage's library calls import on first use (not in the notebook's cells),
+as the stage registry declares them."""
 WARM_TIMEOUT_S = 300
+DEFAULT_KERNEL = "hotpass"
 
 log = logging.getLogger(__name__)
+
+
+def ensure_kernel(name: str) -> bool:
+    """Whether Jupyter kernel ``name`` is registered; the default ``hotpass`` kernel is
+    registered for this Python (in its environment) when missing, as after ``pip install``."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+        return True
+    except NoSuchKernel:
+        if name != DEFAULT_KERNEL:
+            return False
+    import sys
+
+    from ipykernel.kernelspec import install
+
+    try:
+        install(kernel_name=name, display_name="Python (hotpass)", prefix=sys.prefix)
+    except OSError as exc:
+        log.warning("cannot register the %s kernel in %s: %s", name, sys.prefix, exc)
+        return False
+    return True
 
 
 def import_code(notebook: Path, extra: tuple[str, ...] = ()) -> str:

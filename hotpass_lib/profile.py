@@ -20,6 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from .errors import HotpassError
+from .resources import profiles_dir
+
 CANONICAL_FIELDS: tuple[str, ...] = (
     "organisation_name",
     "alt_name",
@@ -52,10 +55,11 @@ CANONICAL_FIELDS: tuple[str, ...] = (
 
 SheetKind = Literal["organisations", "contacts", "addresses"]
 
-PROFILES_DIR = Path(__file__).resolve().parent.parent / "params" / "profiles"
+PROFILES_DIR = profiles_dir()
+"""The bundled profiles (``params/profiles/`` of the repository, shipped in the wheel)."""
 
 
-class ProfileError(ValueError):
+class ProfileError(HotpassError, ValueError):
     """A profile file is missing or invalid; the message names the key to fix."""
 
 

@@ -12,19 +12,12 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .atomic import atomic_dir
+from .store import write_parquet
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CREATED = dt.datetime(2025, 1, 1)
-
-
-def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Deterministic Parquet: no index, fixed compression, no timestamps in metadata."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
 def neutralise(values: pd.Series) -> pd.Series:

@@ -20,6 +20,7 @@ import pandas as pd
 import python_calamine
 from anyascii import anyascii
 
+from .errors import HotpassError
 from .normalise import SPACES
 
 HEADER_SCAN_ROWS = 20
@@ -65,7 +66,7 @@ def spreadsheets(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if is_spreadsheet(p))
 
 
-class InputError(ValueError):
+class InputError(HotpassError, ValueError):
     """Bad input: the message names the file, sheet, row and column, and the fix."""
 
 
@@ -195,6 +196,13 @@ class Workbook:
                 f"({type(exc).__name__}). Fix: re-save it from Excel, or restore a good copy."
             ) from None
         self.sheet_names = list(self._openpyxl.sheetnames)
+
+    @property
+    def reader(self) -> str:
+        """Which reader reads this file, in words (``hotpass doctor`` reports it)."""
+        if self.path.suffix.lower() in TEXT_SUFFIXES:
+            return "the text-table reader (encoding and delimiter detected)"
+        return "python-calamine" if self._calamine is not None else "openpyxl"
 
     def rows(self, sheet: str) -> list[list[object]]:
         """All rows of ``sheet`` from A1 (cached formula values), as Python lists."""

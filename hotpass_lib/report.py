@@ -218,9 +218,9 @@ def write_data_docs(
 
 
 def _stage_page(stage: str) -> str:
-    from .runner import STAGES
+    from .stages import stage as stage_spec
 
-    return str(Path(STAGES[stage]).with_suffix(".html"))
+    return str(Path(stage_spec(stage).notebook).with_suffix(".html"))
 
 
 def write_data_docs_index(folder: Path) -> Path:

@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import HotpassError
 from .groups import empty_lists, group_lists
 from .names import name_forms
 from .normalise import _ascii, clean_text, website_host
@@ -536,7 +537,7 @@ def _database(engine: Engine) -> Iterator[Any]:
         con.close()
 
 
-class BackendUnavailable(RuntimeError):
+class BackendUnavailable(HotpassError, RuntimeError):
     """The configured resolve backend cannot start on this machine; says what to install."""
 
 

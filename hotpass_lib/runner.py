@@ -1,52 +1,61 @@
 """The stage runner: the one place where papermill, nbconvert, scrapbook, MLflow and
 OpenLineage are wired together.
 
-A stage is a notebook in ``notebooks/``. Running it: emit an OpenLineage START event,
-execute the notebook with papermill (explicit kernel, cell timeout) into
-``runs/<run id>/``, render it to HTML (personal data masked), collect its scrapbook scraps,
-log params/metrics/HTML to MLflow (a parent run per pipeline run, a child per stage),
-emit COMPLETE or FAIL, and update ``runs/<run id>/manifest.json``. A failed notebook is
-still rendered, so the evidence shows where it stopped.
+A stage is a notebook declared in :mod:`hotpass_lib.stages`. Running it: emit an
+OpenLineage START event (:mod:`~hotpass_lib.lineage`), execute the notebook with papermill
+(explicit kernel, cell timeout) into ``runs/<run id>/``, render it to HTML, personal data
+masked, collect its scrapbook scraps, update ``runs/<run id>/manifest.json``
+(:mod:`~hotpass_lib.record`), log to MLflow (:mod:`~hotpass_lib.tracking`: a parent run
+per pipeline run, a child per stage), emit COMPLETE or FAIL. A failed notebook is still
+rendered, so the evidence shows where it stopped. Settings are in
+:mod:`~hotpass_lib.settings`, run ids in :mod:`~hotpass_lib.runs`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
-import platform
-import re
-import secrets
-import subprocess
 import threading
 import traceback
-import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from . import lineage, tracking
 from .atomic import write_text
-from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
-from .privacy import mask_notebook, mask_text
-from .profile import PROFILES_DIR
+from .errors import HotpassError
+from .evidence import relative
+from .privacy import mask_text
+from .record import mask_executed, render_html, update_manifest
+from .resources import CHECKOUT, notebooks_dir
+from .runs import current_run_id, new_run_id, now, seconds
+from .settings import Settings
+from .stages import BY_NAME, NAMES
+from .tracking import finish_tracking, track_in_background
 
 if TYPE_CHECKING:
     from .kernels import WarmKernel
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-NOTEBOOKS_DIR = PROJECT_DIR / "notebooks"
-STAGES: dict[str, str] = {
-    "ingest": "01_ingest.ipynb",
-    "validate": "02_validate.ipynb",
-    "refine": "03_refine.ipynb",
-    "publish": "04_publish.ipynb",
-}
+__all__ = [
+    "OFFLINE_ENV",
+    "STAGES",
+    "Settings",
+    "StageFailed",
+    "current_run_id",
+    "finish_tracking",
+    "new_run_id",
+    "offline_env",
+    "run_stage",
+    "track_in_background",
+    "warm_kernel",
+]
+
+PROJECT_DIR = CHECKOUT
+"""The source checkout (tests and the benchmark run from it)."""
+NOTEBOOKS_DIR = notebooks_dir()
+STAGES: dict[str, str] = {name: BY_NAME[name].notebook for name in NAMES}
+"""Each stage's notebook, in pipeline order (from :mod:`hotpass_lib.stages`)."""
 OFFLINE_ENV = {
     "GX_ANALYTICS_ENABLED": "false",
     "DVC_NO_ANALYTICS": "1",
@@ -56,586 +65,14 @@ OFFLINE_ENV = {
     "PYTHONWARNINGS": "ignore:PySpark does not yet fully support pandas:FutureWarning",
 }
 """Set for the runner and every kernel: no telemetry, no spurious warnings in evidence."""
-PRODUCER = "https://hotpass.invalid/hotpass_lib"
-NAMESPACE = "hotpass"
-EXPERIMENT = "hotpass"
-TRACKED_PACKAGES = (
-    "hotpass",
-    "pandas",
-    "pyarrow",
-    "pandera",
-    "great-expectations",
-    "mlflow",
-    "papermill",
-    "nbconvert",
-    "scrapbook",
-    "openlineage-python",
-    "dvc",
-    "python-calamine",
-    "openpyxl",
-    "phonenumbers",
-    "email-validator",
-    "rapidfuzz",
-    "xlsxwriter",
-)
 
 
-class StageFailed(RuntimeError):
+class StageFailed(HotpassError, RuntimeError):
     """A stage notebook raised; its partial notebook and HTML are in the run folder."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Pipeline parameters (``params/pipeline.yaml``) resolved against a workspace root."""
-
-    root: Path
-    profile: str
-    input_dir: Path
-    interim_dir: Path
-    refined_dir: Path
-    runs_dir: Path
-    metrics_dir: Path
-    plots_dir: Path
-    mask_pii: bool
-    show_code: bool
-    kernel: str
-    cell_timeout_s: int
-    params: dict[str, Any] = field(default_factory=dict)
-
-    @classmethod
-    def load(
-        cls, root: Path | str = ".", params_file: Path | str | None = None, **overrides: Any
-    ) -> Settings:
-        """Read the params file (default ``<root>/params/pipeline.yaml``, else the project's)."""
-        root = Path(root).resolve()
-        path = Path(params_file) if params_file else root / "params" / "pipeline.yaml"
-        if not path.is_file():
-            path = PROJECT_DIR / "params" / "pipeline.yaml"
-        params = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for key, value in overrides.items():
-            if isinstance(value, dict):  # a nested override changes only the keys it names
-                params[key] = {**(params.get(key) or {}), **value}
-            elif value is not None:
-                params[key] = value
-
-        def where(key: str) -> Path:
-            return (root / params[key]).resolve()
-
-        runner = params.get("runner", {})
-        from .resolve import load_engine
-
-        load_engine(params.get("resolve"))  # a bad backend fails here, before any stage runs
-        return cls(
-            root=root,
-            profile=_profile_ref(root, str(params["profile"])),
-            input_dir=where("input_dir"),
-            interim_dir=where("interim_dir"),
-            refined_dir=where("refined_dir"),
-            runs_dir=where("runs_dir"),
-            metrics_dir=where("metrics_dir"),
-            plots_dir=where("plots_dir"),
-            mask_pii=bool((params.get("evidence") or {}).get("mask_pii", True)),
-            show_code=bool((params.get("evidence") or {}).get("show_code", False)),
-            kernel=str(runner.get("kernel", "hotpass")),
-            cell_timeout_s=int(runner.get("cell_timeout_s", 600)),
-            params=params,
-        )
-
-    @property
-    def tracking_uri(self) -> str:
-        """MLflow's SQLite store under ``runs/`` (absolute, as MLflow 3 requires)."""
-        return f"sqlite:///{self.runs_dir / 'mlflow.db'}"
-
-    def stage_io(self, stage: str) -> tuple[list[Path], list[Path]]:
-        """The folders a stage reads and writes."""
-        ingest, validate, refine = (self.interim_dir / s for s in ("ingest", "validate", "refine"))
-        return {
-            "ingest": ([self.input_dir], [ingest]),
-            "validate": ([ingest], [validate]),
-            "refine": ([ingest, validate], [refine]),
-            "publish": ([ingest, refine], [self.refined_dir, self.plots_dir]),
-        }[stage]
-
-    def notebook_parameters(self, run_dir: Path) -> dict[str, Any]:
-        """Every parameter a stage notebook may declare; each takes those it declares."""
-        return {
-            "profile": self.profile,
-            "input_dir": str(self.input_dir),
-            "interim_dir": str(self.interim_dir),
-            "refined_dir": str(self.refined_dir),
-            "run_dir": str(run_dir),
-            "plots_dir": str(self.plots_dir),
-            "decisions_file": str(self.root / "params" / "review_decisions.yaml"),
-            "mask_pii": self.mask_pii,
-            "resolve": dict(self.params.get("resolve") or {}),
-        }
-
-
-def _profile_ref(root: Path, name: str) -> str:
-    """A workspace's own profile (``params/profiles/<name>.yaml``) wins over a bundled one."""
-    own = root / "params" / "profiles" / f"{name}.yaml"
-    return str(own) if own.is_file() and own.parent.resolve() != PROFILES_DIR else name
-
-
-# --- run ids ----------------------------------------------------------------------------
-
-
-def new_run_id() -> str:
-    """``20261127T153000Z-1a2b3c``: sortable by time, unique."""
-    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
-
-
-def _dvc_ancestor() -> str | None:
-    """``pid:start`` of the ``dvc`` process this stage runs under, if any (Linux /proc)."""
-    pid = os.getppid()
-    for _ in range(6):
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        if re.search(r"(^|/|\s)dvc(\s|$)", cmd):
-            return f"{pid}:{stat[19]}"
-        pid = int(stat[1])
-    return None
-
-
-def current_run_id(settings: Settings) -> str:
-    """The run this stage belongs to: ``HOTPASS_RUN_ID`` if set; otherwise all stages run by
-    one ``dvc repro`` share a run; otherwise a new run."""
-    if os.environ.get("HOTPASS_RUN_ID"):
-        return os.environ["HOTPASS_RUN_ID"]
-    owner = _dvc_ancestor()
-    active = settings.runs_dir / ".active.json"
-    if owner and active.is_file():
-        state = json.loads(active.read_text())
-        if state.get("owner") == owner:
-            return state["run_id"]
-    run_id = new_run_id()
-    if owner:
-        write_text(active, json.dumps({"owner": owner, "run_id": run_id}))
-    return run_id
-
-
-# --- evidence helpers -------------------------------------------------------------------
-
 mask_pii = mask_text
 """Mask e-mails and phones in a text (see :mod:`hotpass_lib.privacy`)."""
-
-
-def mask_executed(notebook: Path) -> None:
-    """Mask e-mails and phones in an executed notebook's outputs, in place: what the kernel
-    printed rather than displayed (its tables are masked before display)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    mask_notebook(nb)
-    write_text(notebook, nbformat.writes(nb))
-
-
-STAGE_TITLES = {
-    "ingest": "Ingest",
-    "validate": "Validate",
-    "refine": "Refine",
-    "publish": "Publish",
-}
-
-
-def render_html(
-    notebook: Path, target: Path, settings: Settings, stage: str, run_id: str, record: dict
-) -> None:
-    """Render an executed stage notebook to its evidence page: titled ``<stage> · run
-    <id>``, the run's facts on top, outputs masked and code hidden as the params say."""
-    from .pages import render_stage
-
-    status = record["status"] + (f": {record['error']}" if record.get("error") else "")
-    facts = {
-        "Stage": f"{STAGES[stage]} ({stage})",
-        "Run": run_id,
-        "Started": record["started_at"],
-        "Finished": record["finished_at"],
-        "Status": status,
-        "Input folder": _rel(settings.input_dir, settings.root),
-        "Profile": Path(settings.profile).stem,
-        "Git commit": _git_commit(settings.root) or "unknown (not a git checkout)",
-    }
-    render_stage(
-        notebook,
-        target,
-        title=f"{STAGE_TITLES[stage]} · run {run_id}",
-        facts=facts,
-        mask=settings.mask_pii,
-        show_code=settings.show_code,
-    )
-
-
-def _files(paths: list[Path]) -> list[Path]:
-    out: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            out.extend(
-                sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-            )
-        elif p.is_file():
-            out.append(p)
-    return out
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
-
-
-def _git_commit(root: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() or None
-
-
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in TRACKED_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-# --- OpenLineage ------------------------------------------------------------------------
-
-
-def _lineage_client(run_dir: Path, url: str | None = None):
-    """File transport into the run folder, or HTTP when ``OPENLINEAGE_URL`` (or the params'
-    ``lineage.url``) is set."""
-    from openlineage.client import OpenLineageClient
-    from openlineage.client.transport.file import FileConfig, FileTransport
-
-    url = os.environ.get("OPENLINEAGE_URL") or url
-    if url:
-        from openlineage.client.transport.http import HttpConfig, HttpTransport
-
-        return OpenLineageClient(transport=HttpTransport(HttpConfig(url=url)))
-    config = FileConfig(log_file_path=str(run_dir / "lineage.jsonl"), append=True)
-    return OpenLineageClient(transport=FileTransport(config))
-
-
-def _datasets(
-    paths: list[Path],
-    root: Path,
-    output: bool,
-    quality: dict[str, list[dict[str, Any]]] | None = None,
-) -> list[Any]:
-    """One OpenLineage dataset per file, with schema facet and row count for Parquet, and
-    the stage's validation results as a data-quality facet on the inputs it validated."""
-    import pyarrow.parquet as pq
-    from openlineage.client.event_v2 import InputDataset, OutputDataset
-    from openlineage.client.generated import data_quality_assertions_dataset as dq
-    from openlineage.client.generated import output_statistics_output_dataset as stats
-    from openlineage.client.generated import schema_dataset as schema
-
-    out = []
-    for f in _files(paths):
-        facets, extra = {}, {}
-        if f.suffix == ".parquet":
-            meta = pq.read_schema(f)
-            facets["schema"] = schema.SchemaDatasetFacet(
-                fields=[
-                    schema.SchemaDatasetFacetFields(name=n, type=str(t))
-                    for n, t in zip(meta.names, meta.types, strict=True)
-                ]
-            )
-            if output:
-                rows = pq.read_metadata(f).num_rows
-                extra["outputStatistics"] = stats.OutputStatisticsOutputDatasetFacet(
-                    rowCount=rows, size=f.stat().st_size
-                )
-        name = _rel(f, root)
-        if output:
-            out.append(
-                OutputDataset(
-                    namespace=f"file://{root}", name=name, facets=facets, outputFacets=extra
-                )
-            )
-        else:
-            checks = (quality or {}).get(str(f.resolve()))
-            if checks:
-                extra["dataQualityAssertions"] = dq.DataQualityAssertionsDatasetFacet(
-                    assertions=[dq.Assertion(**c) for c in checks]
-                )
-            out.append(
-                InputDataset(
-                    namespace=f"file://{root}", name=name, facets=facets, inputFacets=extra
-                )
-            )
-    return out
-
-
-def _emit(
-    client: Any,
-    state: str,
-    stage: str,
-    run_id: str,
-    when: str,
-    inputs: list,
-    outputs: list,
-    error: str | None = None,
-) -> None:
-    from openlineage.client.event_v2 import Job, Run, RunEvent, RunState
-    from openlineage.client.generated import error_message_run, parent_run
-
-    facets: dict[str, Any] = {
-        "parent": parent_run.ParentRunFacet(
-            run=parent_run.Run(runId=str(uuid.uuid5(uuid.NAMESPACE_URL, run_id))),
-            job=parent_run.Job(namespace=NAMESPACE, name="hotpass.pipeline"),
-        )
-    }
-    if error:
-        facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
-            message=error[:2000], programmingLanguage="python"
-        )
-    event = RunEvent(
-        eventType=getattr(RunState, state),
-        eventTime=when,
-        producer=PRODUCER,
-        run=Run(runId=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}/{stage}")), facets=facets),
-        job=Job(namespace=NAMESPACE, name=f"hotpass.{stage}"),
-        inputs=inputs,
-        outputs=outputs,
-    )
-    client.emit(event)
-
-
-# --- MLflow -----------------------------------------------------------------------------
-
-
-HEADLINE_METRICS = (
-    "rows_read",
-    "rows_accepted",
-    "rows_quarantined",
-    "rows_skipped_empty",
-    "organisations_out",
-    "contacts_out",
-    "review_pairs",
-    "field_conflicts",
-    "checks_run",
-    "checks_failed",
-    "blocking_failures",
-    "warnings",
-    "mean_quality_score",
-    "precision",
-    "recall",
-    "f1",
-)
-"""Stage metrics also logged on the pipeline's parent run: the run's story in numbers."""
-MODEL_NAME = "hotpass-entity-resolution"
-
-
-def _ms(stamp: str) -> int:
-    return int(dt.datetime.fromisoformat(stamp).timestamp() * 1000)
-
-
-def _log_mlflow(
-    settings: Settings, run_id: str, stage: str, record: dict[str, Any], html_path: Path
-) -> None:
-    """One parent run per pipeline run (params, headline metrics, manifest, provenance and
-    runs index as artifacts, start and end of the whole run) and one child run per stage
-    (its params, metrics and page, its true start and end times; the refine stage also logs
-    and registers the match model)."""
-    import mlflow
-    from mlflow import MlflowClient
-    from mlflow.entities import Metric, Param
-
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    client = MlflowClient()
-    if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artefacts beside the store
-        location = (settings.runs_dir / "mlartifacts").as_uri()
-        mlflow.create_experiment(EXPERIMENT, artifact_location=location)
-    experiment_id = mlflow.get_experiment_by_name(EXPERIMENT).experiment_id
-    run_dir = settings.runs_dir / run_id
-    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    found = client.search_runs(
-        [experiment_id],
-        filter_string=f"tags.`hotpass.run_id` = '{run_id}' and tags.`hotpass.kind` = 'pipeline'",
-    )
-    params = [Param(k, v[:6000]) for k, v in sorted(_flat(settings.params).items())]
-    if found:
-        parent_id = found[0].info.run_id
-    else:
-        tags = {"hotpass.run_id": run_id, "hotpass.kind": "pipeline"}
-        parent_id = client.create_run(
-            experiment_id,
-            start_time=_ms(manifest["started_at"]),
-            tags={**tags, "hotpass.profile": settings.profile},
-            run_name=run_id,
-        ).info.run_id
-        client.log_batch(parent_id, params=params)
-    status = "FINISHED" if record["status"] == "completed" else "FAILED"
-    child_tags = {
-        "mlflow.parentRunId": parent_id,
-        "hotpass.run_id": run_id,
-        "hotpass.kind": "stage",
-        "hotpass.stage": stage,
-        "hotpass.status": record["status"],
-    }
-    child = client.create_run(
-        experiment_id, start_time=_ms(record["started_at"]), tags=child_tags, run_name=stage
-    ).info.run_id
-    stamp = _ms(record["finished_at"])
-    metrics = {k: float(v) for k, v in record["metrics"].items()}
-    metrics["duration_s"] = record["duration_s"]
-    client.log_batch(
-        child,
-        metrics=[Metric(k, v, stamp, 0) for k, v in sorted(metrics.items())],
-        params=params,
-    )
-    client.log_artifact(child, str(html_path))
-    model = settings.interim_dir / "refine" / "match_model.json"
-    if stage == "refine" and record["status"] == "completed" and model.is_file():
-        with mlflow.start_run(run_id=child):
-            rows = settings.interim_dir / "ingest" / "organisations.parquet"
-            _register_match_model(model, metrics.get("f1"), rows)
-    client.set_terminated(child, status, end_time=stamp)
-
-    headline: dict[str, float] = {}
-    for done in manifest.get("stages", {}).values():
-        headline.update({k: float(v) for k, v in done.get("metrics", {}).items()})
-    headline = {k: v for k, v in headline.items() if k in HEADLINE_METRICS}
-    headline["duration_s"] = _seconds(manifest["started_at"], manifest["finished_at"])
-    client.log_batch(parent_id, metrics=[Metric(k, v, stamp, 0) for k, v in headline.items()])
-    for name in ("manifest.json", "provenance.json"):
-        if (run_dir / name).is_file():
-            client.log_artifact(parent_id, str(run_dir / name))
-    if (settings.runs_dir / "index.html").is_file():
-        client.log_artifact(parent_id, str(settings.runs_dir / "index.html"))
-    overall = "FINISHED" if manifest.get("status") == "completed" else "FAILED"
-    client.set_terminated(parent_id, overall, end_time=_ms(manifest["finished_at"]))
-
-
-def _register_match_model(path: Path, f1: float | None, rows: Path | None = None) -> None:
-    """Log the trained match model under the active run as an MLflow pyfunc model (see
-    :mod:`hotpass_lib.match_model`) and register it as a new version of
-    ``hotpass-entity-resolution``; it becomes ``champion`` unless its F1 (on data with
-    ground truth) is worse than the current champion's. ``rows``: the organisation rows it
-    was trained on (Parquet), for the name key term frequencies."""
-    import tempfile
-
-    import mlflow
-    import pandas as pd
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    from .match_model import log_match_model
-    from .resolve import tidy_key
-
-    trained = pd.DataFrame()
-    if rows:
-        found = pd.read_parquet(rows)
-        trained = pd.DataFrame(
-            {"name_key": found["name_key"], "city": tidy_key(found.get("city", pd.Series()))}
-        )
-    with tempfile.TemporaryDirectory() as tmp:
-        info = log_match_model(path, trained, Path(tmp))
-    client = MlflowClient()
-    try:
-        client.get_registered_model(MODEL_NAME)
-    except MlflowException:
-        client.create_registered_model(MODEL_NAME, description="Splink match model of Hotpass")
-    run = mlflow.active_run()
-    tags = {"f1": str(f1)} if f1 is not None else {}
-    version = client.create_model_version(
-        MODEL_NAME, info.model_uri, run_id=run.info.run_id, tags=tags, await_creation_for=0
-    )
-    try:
-        champion = client.get_model_version_by_alias(MODEL_NAME, "champion")
-        best = float(champion.tags.get("f1", "nan"))
-    except MlflowException:
-        best = None
-    if best is None or best != best or (f1 is not None and f1 >= best):
-        client.set_registered_model_alias(MODEL_NAME, "champion", version.version)
-
-
-def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = str(value)
-    return out
-
-
-# --- manifest ---------------------------------------------------------------------------
-
-
-def _update_manifest(settings: Settings, run_id: str, stage: str, record: dict[str, Any]) -> Path:
-    run_dir = settings.runs_dir / run_id
-    path = run_dir / "manifest.json"
-    manifest = (
-        json.loads(path.read_text())
-        if path.is_file()
-        else {
-            "run_id": run_id,
-            "started_at": record["started_at"],
-            "profile": settings.profile,
-            "params": settings.params,
-            "git_commit": _git_commit(settings.root),
-            "workspace": str(settings.root),
-            "python": platform.python_version(),
-            "packages": _versions(),
-            "stages": {},
-            "files": {},
-            "row_accounting": [],
-            "mask_pii": settings.mask_pii,
-        }
-    )
-    manifest["stages"][stage] = record
-    manifest["finished_at"] = record["finished_at"]
-    manifest["status"] = (
-        "failed"
-        if any(s["status"] != "completed" for s in manifest["stages"].values())
-        else "completed"
-    )
-    inputs, outputs = settings.stage_io(stage)
-    for role, paths in (("input", inputs), ("output", outputs)):
-        for f in _files(paths):
-            manifest["files"][_rel(f, settings.root)] = {
-                "role": role,
-                "stage": stage,
-                "sha256": sha256(f),
-            }
-    if "row_accounting" in record.get("scraps", {}):
-        manifest["row_accounting"] = record["scraps"]["row_accounting"]
-    manifest["evidence"] = evidence_hashes(run_dir)
-    write_text(run_dir / "provenance.json", json.dumps(provenance_statement(manifest), indent=2))
-    write_text(path, json.dumps(manifest, indent=2, default=str))
-    write_runs_index(settings.runs_dir)
-    return path
-
-
-# --- running ----------------------------------------------------------------------------
-
-
-def _seconds(start: str, end: str) -> float:
-    return round(
-        (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds(), 3
-    )
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 Progress = Callable[[str, int, int], None]
@@ -686,47 +123,11 @@ def warm_kernel(stage: str, settings: Settings) -> WarmKernel | None:
     os.environ.update(offline_env())  # kernels started from here inherit it
     try:
         return WarmKernel(
-            settings.kernel, NOTEBOOKS_DIR / STAGES[stage], LAZY_IMPORTS.get(stage, ())
+            settings.kernel, notebooks_dir() / STAGES[stage], LAZY_IMPORTS.get(stage, ())
         )
     except Exception as exc:  # papermill then starts a kernel itself, and reports why not
         logging.getLogger(__name__).debug("no warm kernel for %s: %s", stage, exc)
         return None
-
-
-class _Tracking:
-    """MLflow logging, in the caller's thread or (for ``hotpass run``) a background one."""
-
-    def __init__(self) -> None:
-        self.executor: ThreadPoolExecutor | None = None
-        self.pending: list[Future[Any]] = []
-
-    def log(self, *args: Any) -> None:
-        if self.executor is None:
-            _log_mlflow(*args)
-        else:
-            self.pending.append(self.executor.submit(_log_mlflow, *args))
-
-
-_tracking = _Tracking()
-
-
-def track_in_background() -> None:
-    """From now on log to MLflow from a background thread (importing MLflow there at once),
-    so the next stage need not wait; call :func:`finish_tracking` before the process ends."""
-    if _tracking.executor is None:
-        _tracking.executor = ThreadPoolExecutor(1, thread_name_prefix="hotpass-tracking")
-        _tracking.pending.append(_tracking.executor.submit(__import__, "mlflow"))
-
-
-def finish_tracking() -> None:
-    """Wait for background MLflow logging, back to logging in the caller's thread; raise
-    the first error it met."""
-    executor, pending = _tracking.executor, _tracking.pending
-    _tracking.executor, _tracking.pending = None, []
-    if executor is not None:
-        executor.shutdown(wait=True)
-    for future in pending:
-        future.result()
 
 
 def run_stage(
@@ -753,13 +154,15 @@ def run_stage(
     run_id = run_id or current_run_id(settings)
     run_dir = settings.runs_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
-    source = NOTEBOOKS_DIR / STAGES[stage]
+    source = notebooks_dir() / STAGES[stage]
     executed = run_dir / STAGES[stage]
     html_path = executed.with_suffix(".html")
     inputs, outputs = settings.stage_io(stage)
-    client = _lineage_client(run_dir, (settings.params.get("lineage") or {}).get("url"))
-    started = _now()
-    _emit(client, "START", stage, run_id, started, _datasets(inputs, settings.root, False), [])
+    client = lineage.lineage_client(run_dir, settings.config.lineage.url)
+    started = now()
+    lineage.emit(
+        client, "START", stage, run_id, started, lineage.datasets(inputs, settings.root, False), []
+    )
 
     kernel = kernel or warm_kernel(stage, settings)
     declared = papermill.inspect_notebook(str(source))
@@ -776,7 +179,7 @@ def run_stage(
             str(executed),
             parameters=parameters,
             kernel_name=settings.kernel,
-            cwd=str(NOTEBOOKS_DIR),
+            cwd=str(source.parent),
             progress_bar=False,
             request_save_on_cell_execute=progress is not None,
             execution_timeout=settings.cell_timeout_s,
@@ -787,21 +190,21 @@ def run_stage(
         error = _failure(exc)
         trace = traceback.format_exc()
     except KeyboardInterrupt:
-        stopped = _now()
-        _emit(client, "ABORT", stage, run_id, stopped, [], [])
+        stopped = now()
+        lineage.emit(client, "ABORT", stage, run_id, stopped, [], [])
         record = {
             "status": "interrupted",
             "started_at": started,
             "finished_at": stopped,
-            "duration_s": _seconds(started, stopped),
-            "notebook": _rel(executed, settings.root),
-            "html": _rel(html_path, settings.root),
+            "duration_s": seconds(started, stopped),
+            "notebook": relative(executed, settings.root),
+            "html": relative(html_path, settings.root),
             "parameters": parameters,
             "metrics": {},
             "scraps": {},
             "error": "interrupted",
         }
-        _update_manifest(settings, run_id, stage, record)
+        update_manifest(settings, run_id, stage, record)
         raise
     finally:
         if kernel:
@@ -809,7 +212,7 @@ def run_stage(
         if watcher:
             watcher.done.set()
             watcher.join()
-    finished = _now()
+    finished = now()
     if error:
         error = mask_text(error) if settings.mask_pii else error
     if executed.is_file() and settings.mask_pii:
@@ -823,9 +226,9 @@ def run_stage(
         "status": "failed" if error else "completed",
         "started_at": started,
         "finished_at": finished,
-        "duration_s": _seconds(started, finished),
-        "notebook": _rel(executed, settings.root),
-        "html": _rel(html_path, settings.root),
+        "duration_s": seconds(started, finished),
+        "notebook": relative(executed, settings.root),
+        "html": relative(html_path, settings.root),
         "parameters": parameters,
         "metrics": metrics,
         "scraps": {k: v for k, v in scraps.items() if k not in metrics},
@@ -834,26 +237,26 @@ def run_stage(
     if executed.is_file():
         render_html(executed, html_path, settings, stage, run_id, record)
     if error:
-        _emit(client, "FAIL", stage, run_id, finished, [], [], mask_pii(trace))
-        _update_manifest(settings, run_id, stage, record)
-        _tracking.log(settings, run_id, stage, record, html_path)
+        lineage.emit(client, "FAIL", stage, run_id, finished, [], [], mask_pii(trace))
+        update_manifest(settings, run_id, stage, record)
+        tracking.log(settings, run_id, stage, record, html_path)
         raise StageFailed(
             f"stage {stage!r} failed: {mask_pii(error)}\nSee {html_path} for where it stopped."
         )
     quality = record["scraps"].get("data_quality")
-    _emit(
+    lineage.emit(
         client,
         "COMPLETE",
         stage,
         run_id,
         finished,
-        _datasets(inputs, settings.root, False, quality),
-        _datasets(outputs, settings.root, True),
+        lineage.datasets(inputs, settings.root, False, quality),
+        lineage.datasets(outputs, settings.root, True),
     )
     settings.metrics_dir.mkdir(parents=True, exist_ok=True)
     write_text(
         settings.metrics_dir / f"{stage}.json", json.dumps(metrics, indent=2, sort_keys=True)
     )
-    _update_manifest(settings, run_id, stage, record)
-    _tracking.log(settings, run_id, stage, record, html_path)
+    update_manifest(settings, run_id, stage, record)
+    tracking.log(settings, run_id, stage, record, html_path)
     return record

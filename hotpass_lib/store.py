@@ -1,4 +1,5 @@
-"""Stage tables on disk: Parquet folders written all-or-nothing, read back with real lists."""
+"""Stage tables on disk: deterministic Parquet, folders written all-or-nothing, read back
+with real lists; a stage's inputs as the stage registry declares them."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .atomic import atomic_dir
-from .publish import write_parquet
+from .stages import stage as stage_spec
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Deterministic Parquet: no index, fixed compression, no timestamps in metadata."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
 def save_tables(
@@ -46,3 +53,14 @@ def load_tables(folder: Path | str, names: list[str]) -> dict[str, pd.DataFrame]
             f"{folder}: missing {missing}. Fix: run the earlier stage first (dvc repro)."
         )
     return {n: load_table(folder / f"{n}.parquet") for n in names}
+
+
+def load_inputs(stage: str, interim_dir: Path | str) -> dict[str, dict[str, pd.DataFrame]]:
+    """The tables ``stage`` reads, by the stage that wrote them, as the stage registry
+    (:mod:`hotpass_lib.stages`) declares them: ``load_inputs("publish", interim_dir)
+    ["refine"]["organisations"]``."""
+    reads = stage_spec(stage).reads
+    return {
+        upstream: load_tables(Path(interim_dir) / upstream, list(names))
+        for upstream, names in reads.items()
+    }

@@ -15,10 +15,12 @@ from typing import Any
 import pandas as pd
 import pandera.pandas as pa
 
+from .errors import HotpassError
 from .normalise import OFFICIAL_PROVINCES
 from .profile import Profile
+from .resources import contracts_dir
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+CONTRACTS_DIR = contracts_dir()
 RESULT_COLUMNS = [
     "suite",
     "check",
@@ -35,7 +37,7 @@ RESULT_COLUMNS = [
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-class GateError(RuntimeError):
+class GateError(HotpassError, RuntimeError):
     """An ``error``-gated check failed: the pipeline must stop."""
 
 

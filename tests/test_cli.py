@@ -81,7 +81,11 @@ def test_init_drafts_the_mappings_then_doctor_and_run_pass(tmp_path: Path) -> No
                 assert got["address_column"]
 
     stages = yaml.safe_load((ws / "dvc.yaml").read_text())["stages"]
-    assert stages["refine"]["params"] == [{"params/pipeline.yaml": ["profile", "resolve"]}]
+    assert stages["refine"]["params"] == [
+        {"params/pipeline.yaml": ["profile", "resolve", "evidence"]}
+    ]
+    assert "params/review_decisions.yaml" in stages["refine"]["deps"]
+    assert hotpass("pipeline", "--check", cwd=ws).returncode == 0
 
     again = hotpass("init", "--input-dir", ".", cwd=ws)
     assert again.returncode == 2 and "--force" in _one_line_error(again)

@@ -11,7 +11,7 @@ from typing import ClassVar
 import jsonschema
 import pytest
 
-from hotpass_lib import runner
+from hotpass_lib import lineage, runs
 
 SCHEMA = json.loads((Path(__file__).parent / "openlineage_event.schema.json").read_text())
 
@@ -48,13 +48,13 @@ def receiver():
 def test_events_go_to_the_http_endpoint(receiver, tmp_path: Path, monkeypatch) -> None:
     url, received = receiver
     monkeypatch.delenv("OPENLINEAGE_URL", raising=False)
-    client = runner._lineage_client(tmp_path, url)  # the params' lineage.url
+    client = lineage.lineage_client(tmp_path, url)  # the params' lineage.url
     sample = tmp_path / "in"
     sample.mkdir()
     (sample / "orgs.csv").write_text("Company\nAero Club\n")
-    inputs = runner._datasets([sample], tmp_path, False)
-    runner._emit(client, "START", "ingest", "20260101T000000Z-abcdef", runner._now(), inputs, [])
-    runner._emit(client, "FAIL", "ingest", "20260101T000000Z-abcdef", runner._now(), [], [], "boom")
+    inputs = lineage.datasets([sample], tmp_path, False)
+    lineage.emit(client, "START", "ingest", "20260101T000000Z-abcdef", runs.now(), inputs, [])
+    lineage.emit(client, "FAIL", "ingest", "20260101T000000Z-abcdef", runs.now(), [], [], "boom")
     assert [path for path, _ in received] == ["/api/v1/lineage", "/api/v1/lineage"]
     start, fail = (event for _, event in received)
     assert start["eventType"] == "START" and start["inputs"][0]["name"] == "in/orgs.csv"
@@ -67,8 +67,8 @@ def test_events_go_to_the_http_endpoint(receiver, tmp_path: Path, monkeypatch) -
 def test_environment_url_wins(receiver, tmp_path: Path, monkeypatch) -> None:
     url, received = receiver
     monkeypatch.setenv("OPENLINEAGE_URL", url)
-    client = runner._lineage_client(tmp_path, "http://127.0.0.1:9/never")
-    runner._emit(client, "START", "refine", "20260101T000000Z-abcdef", runner._now(), [], [])
+    client = lineage.lineage_client(tmp_path, "http://127.0.0.1:9/never")
+    lineage.emit(client, "START", "refine", "20260101T000000Z-abcdef", runs.now(), [], [])
     assert len(received) == 1
 
 

@@ -9,7 +9,7 @@ import mlflow
 import pandas as pd
 import pytest
 
-from hotpass_lib import runner
+from hotpass_lib import tracking
 from hotpass_lib.ingest import IngestResult
 from hotpass_lib.match_model import pairs_frame
 from hotpass_lib.refine import refine
@@ -29,8 +29,8 @@ def champion(ingested: IngestResult, profile, tmp_path_factory: pytest.TempPathF
     mlflow.create_experiment("hotpass", artifact_location=(tmp / "art").as_uri())
     mlflow.set_experiment("hotpass")
     with mlflow.start_run():
-        runner._register_match_model(model, 0.97, tmp / "ingest" / "organisations.parquet")
-    loaded = mlflow.pyfunc.load_model(f"models:/{runner.MODEL_NAME}@champion")
+        tracking.register_match_model(model, 0.97, tmp / "ingest" / "organisations.parquet")
+    loaded = mlflow.pyfunc.load_model(f"models:/{tracking.MODEL_NAME}@champion")
     return loaded, result.resolution.pairs, features(ingested.organisations, profile.legal_suffixes)
 
 
@@ -70,5 +70,5 @@ def test_the_model_is_a_registered_pyfunc_with_a_signature(champion, tmp_path: P
     model, _, _ = champion
     names = [c.name for c in model.metadata.get_input_schema().inputs]
     assert "name_key_l" in names and "province_r" in names
-    version = mlflow.MlflowClient().get_model_version_by_alias(runner.MODEL_NAME, "champion")
+    version = mlflow.MlflowClient().get_model_version_by_alias(tracking.MODEL_NAME, "champion")
     assert version.tags["f1"] == "0.97"

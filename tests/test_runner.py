@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hotpass_lib import runner
+from hotpass_lib import evidence, runner, runs, tracking
 
 
 def test_mask_pii_hides_emails_and_phones_but_keeps_numbers_readable() -> None:
@@ -30,12 +30,12 @@ def test_stages_under_one_dvc_process_share_a_run(
 ) -> None:
     settings = runner.Settings.load(tmp_path, runs_dir=str(tmp_path / "runs"))
     monkeypatch.delenv("HOTPASS_RUN_ID", raising=False)
-    monkeypatch.setattr(runner, "_dvc_ancestor", lambda: "4242:99")
+    monkeypatch.setattr(runs, "_dvc_ancestor", lambda: "4242:99")
     first = runner.current_run_id(settings)
     assert runner.current_run_id(settings) == first
-    monkeypatch.setattr(runner, "_dvc_ancestor", lambda: "4243:100")  # a new `dvc repro`
+    monkeypatch.setattr(runs, "_dvc_ancestor", lambda: "4243:100")  # a new `dvc repro`
     assert runner.current_run_id(settings) != first
-    monkeypatch.setattr(runner, "_dvc_ancestor", lambda: None)  # not under DVC: always new
+    monkeypatch.setattr(runs, "_dvc_ancestor", lambda: None)  # not under DVC: always new
     assert runner.current_run_id(settings) != runner.current_run_id(settings)
 
 
@@ -52,7 +52,7 @@ def test_runs_index_lists_newest_first(tmp_path: Path) -> None:
         (tmp_path / run_id / "manifest.json").write_text(
             json.dumps({"run_id": run_id, "status": "completed", "stages": {}})
         )
-    page = runner.write_runs_index(tmp_path).read_text()
+    page = evidence.write_runs_index(tmp_path).read_text()
     assert page.index("20260102") < page.index("20260101")
 
 
@@ -67,10 +67,10 @@ def test_match_model_becomes_champion_only_when_f1_is_not_worse(tmp_path: Path) 
     model.write_text('{"comparisons": []}')
     for f1 in (0.90, 0.80, 0.95):
         with mlflow.start_run():
-            runner._register_match_model(model, f1)
-    champion = MlflowClient().get_model_version_by_alias(runner.MODEL_NAME, "champion")
+            tracking.register_match_model(model, f1)
+    champion = MlflowClient().get_model_version_by_alias(tracking.MODEL_NAME, "champion")
     assert int(champion.version) == 3 and champion.tags["f1"] == "0.95"
-    versions = MlflowClient().search_model_versions(f"name='{runner.MODEL_NAME}'")
+    versions = MlflowClient().search_model_versions(f"name='{tracking.MODEL_NAME}'")
     assert len(versions) == 3
 
 
