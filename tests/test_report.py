@@ -25,7 +25,7 @@ def _results(warn_fails: bool, error_fails: bool) -> pd.DataFrame:
          not warn_fails, 300 if warn_fails else 0, 469, [], 0.5, "reachable"),
         ("quarantine", "pandera contract", None, "error", True, 0, 3, [], None, ""),
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS[:8]).reindex(columns=RESULT_COLUMNS)
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 def test_checks_state_rule_threshold_counts_and_verdict(profile: Profile) -> None:
