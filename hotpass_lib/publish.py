@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -124,7 +125,7 @@ def write_xlsx(orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path) -> None:
     wb.close()
 
 
-def _write_table(ws, table: pd.DataFrame, first_row: int, head) -> None:
+def _write_table(ws: Any, table: pd.DataFrame, first_row: int, head: Any) -> None:
     for c, name in enumerate(table.columns):
         ws.write_string(first_row, c, str(name), head)
     for r, values in enumerate(table.itertuples(index=False), start=first_row + 1):
@@ -137,7 +138,7 @@ def _write_table(ws, table: pd.DataFrame, first_row: int, head) -> None:
                 ws.write_string(r, c, str(v))
 
 
-def _sheet(wb, name: str, table: pd.DataFrame, head, autofilter: bool) -> None:
+def _sheet(wb: Any, name: str, table: pd.DataFrame, head: Any, autofilter: bool) -> None:
     ws = wb.add_worksheet(name)
     _write_table(ws, table, 0, head)
     ws.freeze_panes(1, 0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -140,7 +141,7 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 
 def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFrame) -> pd.Series:
     clashing = set(zip(conflicts["cluster"], conflicts["field"], strict=True))
-    out = {c: {} for c in clusters}
+    out: dict[Any, dict[str, Any]] = {c: {} for c in clusters}
     for field, frame in provenance.items():
         for cluster, row in zip(frame.index, frame.itertuples(index=False), strict=True):
             reason = "highest source priority" if (cluster, field) in clashing else "only value"

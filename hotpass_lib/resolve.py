@@ -292,7 +292,7 @@ def plan(feats: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["field", "used", "filled", "shared", "why"])
 
 
-def _name_comparison():
+def _name_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -457,7 +457,7 @@ def train_and_score(
         )
         linker = Linker(table, settings, log_level=logging.ERROR)
         training = linker.training
-        deterministic = [block_on("name_key"), block_on(other_rule)]
+        deterministic: list[Any] = [block_on("name_key"), block_on(other_rule)]
         training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
         training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED)
         training.estimate_parameters_using_expectation_maximisation(block_on(name_rule))

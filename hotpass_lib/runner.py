@@ -303,7 +303,7 @@ def _versions() -> dict[str, str]:
 # --- OpenLineage ------------------------------------------------------------------------
 
 
-def _lineage_client(run_dir: Path, url: str | None = None):
+def _lineage_client(run_dir: Path, url: str | None = None) -> Any:
     """File transport into the run folder, or HTTP when ``OPENLINEAGE_URL`` (or the params'
     ``lineage.url``) is set."""
     from openlineage.client import OpenLineageClient
@@ -332,9 +332,10 @@ def _datasets(
     from openlineage.client.generated import output_statistics_output_dataset as stats
     from openlineage.client.generated import schema_dataset as schema
 
-    out = []
+    out: list[Any] = []
     for f in _files(paths):
-        facets, extra = {}, {}
+        facets: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         if f.suffix == ".parquet":
             meta = pq.read_schema(f)
             facets["schema"] = schema.SchemaDatasetFacet(
@@ -473,7 +474,7 @@ def _register_match_model(path: Path, f1: float | None) -> None:
         client.get_registered_model(MODEL_NAME)
     except MlflowException:
         client.create_registered_model(MODEL_NAME, description="Splink match model of Hotpass")
-    run = mlflow.active_run()
+    run: Any = mlflow.active_run()  # called inside the stage's active run: never None
     tags = {"f1": str(f1)} if f1 is not None else {}
     version = client.create_model_version(
         MODEL_NAME, f"{run.info.artifact_uri}/match_model", run_id=run.info.run_id, tags=tags
@@ -709,7 +710,7 @@ def run_stage(
     except KeyboardInterrupt:
         stopped = _now()
         _emit(client, "ABORT", stage, run_id, stopped, [], [])
-        record = {
+        record: dict[str, Any] = {
             "status": "interrupted",
             "started_at": started,
             "finished_at": stopped,

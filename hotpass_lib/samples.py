@@ -11,8 +11,10 @@ come from Faker with a fixed seed, domains and numbers are random.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -304,7 +306,7 @@ class _Book:
         self.date_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd"})
         self.truth = truth
 
-    def sheet(self, name: str, header: list[str | None], header_row: int = 1):
+    def sheet(self, name: str, header: Sequence[str | None], header_row: int = 1) -> Any:
         ws = self.wb.add_worksheet(name)
         for c, h in enumerate(header):
             if h is not None:
@@ -325,7 +327,13 @@ class _Book:
         self.wb.close()
 
 
-def _write_sacaa(path: Path, orgs, people, rng, truth) -> None:
+def _write_sacaa(
+    path: Path,
+    orgs: pd.DataFrame,
+    people: dict[str, Any],
+    rng: np.random.Generator,
+    truth: list[dict[str, str]],
+) -> None:
     book = _Book(path, truth)
     header = [
         "Name of Organisation",
@@ -357,9 +365,9 @@ def _write_sacaa(path: Path, orgs, people, rng, truth) -> None:
         if r_phone < 0.25:
             phone = _spaced(phone)
         elif r_phone < 0.3:
-            phone, _ = "", notes.append("Invalid/missing phone")
+            phone, _ = "", notes.append("Invalid/missing phone")  # type: ignore[func-returns-value]
         elif r_phone < 0.33:
-            phone, _ = "012 345", notes.append("Invalid/missing phone")
+            phone, _ = "012 345", notes.append("Invalid/missing phone")  # type: ignore[func-returns-value]
         emails = [p["email"] for p in chosen] or [f"info@{org.domain}"]
         email = "" if rng.random() < 0.08 else "; ".join(emails)
         values = [
@@ -401,7 +409,13 @@ def _messy_email(email: str, rng: np.random.Generator) -> str:
     return email
 
 
-def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
+def _write_reachout(
+    path: Path,
+    orgs: pd.DataFrame,
+    people: dict[str, Any],
+    rng: np.random.Generator,
+    truth: list[dict[str, str]],
+) -> None:
     book = _Book(path, truth)
     header = [
         "Organisation Name",
@@ -527,9 +541,16 @@ def _write_reachout(path: Path, orgs, people, rng, truth) -> None:
     book.close()
 
 
-def _write_contact_db(path: Path, orgs, capture, people, rng, truth) -> None:
+def _write_contact_db(
+    path: Path,
+    orgs: pd.DataFrame,
+    capture: pd.DataFrame,
+    people: dict[str, Any],
+    rng: np.random.Generator,
+    truth: list[dict[str, str]],
+) -> None:
     book = _Book(path, truth)
-    header = [
+    header: list[str | None] = [
         "C_ID",
         "Company",
         "QuickNooks_Name",
