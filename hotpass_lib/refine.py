@@ -89,7 +89,10 @@ class RefineResult:
 
 
 def _hash_id(prefix: str, values: pd.Series) -> pd.Series:
-    ids = [prefix + hashlib.sha1(str(v).encode("utf-8")).hexdigest()[:12] for v in values]
+    ids = [
+        prefix + hashlib.sha1(str(v).encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+        for v in values
+    ]
     return pd.Series(ids, index=values.index, dtype="string")
 
 
