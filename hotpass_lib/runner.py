@@ -35,6 +35,7 @@ import yaml
 from .atomic import write_text
 from .evidence import evidence_hashes, provenance_statement, sha256, write_runs_index
 from .profile import PROFILES_DIR
+from .sbom import run_references
 
 if TYPE_CHECKING:
     from .kernels import WarmKernel
@@ -520,6 +521,7 @@ def _update_manifest(settings: Settings, run_id: str, stage: str, record: dict[s
             "files": {},
             "row_accounting": [],
             "mask_pii": settings.mask_pii,
+            **run_references(settings.root),  # SBOM digest, git URI (hotpass_lib.sbom)
         }
     )
     manifest["stages"][stage] = record
