@@ -67,3 +67,24 @@ def test_a_page_loading_a_remote_font_or_script_fails_the_site_check(tmp_path: P
     (tmp_path / "x.css").write_text("@font-face { src: url(//cdn.example/f.woff2) }")
     assert check_site.main([str(tmp_path)]) == 1
     assert len(check_site.remote_assets(tmp_path)) == 2
+
+
+def test_a_broken_link_or_a_page_outside_the_nav_fails_the_strict_build(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Home\n\nSee [the guide](guide.md).\n")
+    (tmp_path / "docs" / "orphan.md").write_text("# Not in the nav\n")
+    (tmp_path / "mkdocs.yml").write_text(
+        "site_name: t\nstrict: true\nnav:\n  - index.md\n"
+        "validation:\n  nav:\n    omitted_files: warn\n"
+    )
+    done = subprocess.run(
+        [Path(sys.executable).with_name("mkdocs"), "build", "--strict", "-d", tmp_path / "s"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "guide.md" in done.stderr and "orphan.md" in done.stderr
