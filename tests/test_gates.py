@@ -21,9 +21,17 @@ import check_workflows  # noqa: E402
 import dep_audit  # noqa: E402
 
 
-def _run(*cmd: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def _run(
+    *cmd: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, check=False, timeout=600
+        [str(c) for c in cmd],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
     )
 
 
@@ -63,6 +71,24 @@ def test_coverage_floor_is_configured_for_subprocesses_and_kernels() -> None:
     assert cov["run"]["parallel"] is True
     assert "subprocess" in cov["run"]["patch"]
     assert cov["run"]["source_pkgs"] == ["hotpass_lib"]
+
+
+def test_code_under_the_floor_fails_the_coverage_report(tmp_path: Path) -> None:
+    """The project's floor applied to a module whose tests run half of it."""
+    floor = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["coverage"]["report"]
+    (tmp_path / "half.py").write_text(
+        "def used():\n    return 1\n\n\ndef unused():\n    a = 1\n    b = 2\n    return a + b\n"
+    )
+    (tmp_path / "run.py").write_text("import half\n\nhalf.used()\n")
+    (tmp_path / "pyproject.toml").write_text(
+        f"[tool.coverage.run]\nsource = ['half']\n"
+        f"[tool.coverage.report]\nfail_under = {floor['fail_under']}\n"
+    )
+    # not the suite's own measurement (ci/coverage.sh sets COVERAGE_FILE and friends)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    assert _run(BIN / "coverage", "run", "run.py", cwd=tmp_path, env=env).returncode == 0
+    done = _run(BIN / "coverage", "report", cwd=tmp_path, env=env)
+    assert done.returncode == 2 and "fail-under" in done.stdout + done.stderr
 
 
 # --- detect-secrets ---------------------------------------------------------------------
