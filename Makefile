@@ -12,7 +12,7 @@ export DVC_NO_ANALYTICS := 1
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test lint lab lock samples bench accuracy
+.PHONY: setup run test lint typecheck security sbom docs lab lock samples bench accuracy
 
 setup: $(STAMP) $(KERNEL)
 
@@ -37,8 +37,22 @@ test: setup
 	bash ci/test.sh
 
 lint: setup
-	$(BIN)/ruff check hotpass_lib tests ci
-	$(BIN)/ruff format --check hotpass_lib tests ci
+	bash ci/lint.sh
+
+typecheck: setup
+	bash ci/typecheck.sh
+
+# bandit, detect-secrets, the dependency audit and the workflow check (docs/reference/ci.md).
+security: setup
+	bash ci/security.sh
+
+# Regenerate sbom/hotpass.cdx.json from requirements.lock (after `make lock`); commit it.
+sbom: setup
+	$(BIN)/python ci/sbom.py
+
+# The documentation site, strict and offline, into site/ (open site/index.html).
+docs: setup
+	bash ci/docs.sh site
 
 lab: setup
 	$(BIN)/jupyter lab notebooks --MappingKernelManager.default_kernel_name=hotpass

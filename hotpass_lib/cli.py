@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -144,7 +144,7 @@ def init(
                 f"{sorted(p.stem for p in bundled.glob('*.yaml'))}"
             )
         text = (bundled / f"{profile}.yaml").read_text(encoding="utf-8")
-        drafts = []
+        drafts: list[Any] = []
     else:
         if region and (len(region) != 2 or not region.isalpha()):
             raise UserError(f"--region {region!r} is not a two-letter country code, e.g. US.")

@@ -340,7 +340,7 @@ def _commented(profile: dict, drafts: list[SheetDraft], notes: list[str]) -> str
         "",
     ]
     body = yaml.safe_dump(profile, sort_keys=False, allow_unicode=True, width=100)
-    notes: dict[tuple[str, str], list[str]] = {}
+    sheet_notes: dict[tuple[str, str], list[str]] = {}
     for d in drafts:
         note = [f"# {d.file} / {d.sheet}: {d.rows} rows, header row {d.header_row}"]
         if d.kind is None:
@@ -355,7 +355,7 @@ def _commented(profile: dict, drafts: list[SheetDraft], notes: list[str]) -> str
                 note.append(f"#   unmapped: {r.header!r}")
             elif r.method == "fuzzy":
                 note.append(f"#   fuzzy: {r.header!r} -> {r.field} (score {r.score:.0f}); check it")
-        notes[(d.file, d.sheet)] = note
+        sheet_notes[(d.file, d.sheet)] = note
     out = []
     current_file = None
     for line in body.splitlines():
@@ -367,10 +367,10 @@ def _commented(profile: dict, drafts: list[SheetDraft], notes: list[str]) -> str
             indent = sheet.group(1) + "  "
             out += [
                 indent + n
-                for n in notes.get((current_file, str(yaml.safe_load(sheet.group(2)))), [])
+                for n in sheet_notes.get((current_file, str(yaml.safe_load(sheet.group(2)))), [])
             ]
         out.append(line)
     for d in drafts:
-        if d.kind is None and (d.file, d.sheet) in notes:
-            out += notes[(d.file, d.sheet)]
+        if d.kind is None and (d.file, d.sheet) in sheet_notes:
+            out += sheet_notes[(d.file, d.sheet)]
     return "\n".join(lines + out) + "\n"

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .sbom import provenance_dependencies, verify_references
+
 SEALED = {"manifest.json", "provenance.json"}
 """Files of a run folder that record hashes rather than being hashed themselves."""
 
@@ -73,12 +75,7 @@ def provenance_statement(manifest: dict[str, Any]) -> dict[str, Any]:
                     "params": manifest.get("params", {}),
                 },
                 "internalParameters": {"packages": manifest.get("packages", {})},
-                "resolvedDependencies": entries("input")
-                + (
-                    [{"uri": "git+hotpass", "digest": {"gitCommit": manifest["git_commit"]}}]
-                    if manifest.get("git_commit")
-                    else []
-                ),
+                "resolvedDependencies": entries("input") + provenance_dependencies(manifest),
             },
             "runDetails": {
                 "builder": {"id": "https://hotpass.invalid/runner"},
@@ -124,6 +121,7 @@ def verify(run_dir: Path) -> list[str]:
         recorded_subjects = json.loads(statement.read_text(encoding="utf-8"))["subject"]
         if recorded_subjects != provenance_statement(manifest)["subject"]:
             problems.append("modified: provenance.json does not match the manifest")
+    problems += verify_references(run_dir, manifest)  # the SBOM the run recorded
     return problems
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -575,6 +576,7 @@ def ingest(
     orgs = pd.concat(org_parts)
     orgs.index = orgs.index.astype(str)  # typed also when no sheet has a data row
     orgs.index.name = "source_record_id"
+    address_parts: list[pd.DataFrame]
     contact_parts, address_parts = (
         [
             _contacts_from_orgs(orgs).assign(
@@ -739,7 +741,7 @@ ADDRESS_COLUMNS = {
 }
 
 
-def _typed(parts: list[pd.DataFrame], columns: dict[str, object]) -> pd.DataFrame:
+def _typed(parts: list[pd.DataFrame], columns: Mapping[str, object]) -> pd.DataFrame:
     """Concatenate parts (indexed by source record id) into the given columns and types,
     also when there are none."""
     parts = [p for p in parts if not p.empty]

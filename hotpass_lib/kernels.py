@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import os
 import shutil
 import tempfile
 import threading
@@ -115,7 +116,9 @@ class WarmKernel:
         """Stop the kernel (an unused warm kernel, or one a stage has finished with)."""
         try:
             if self.km.has_kernel:
-                self.km.shutdown_kernel(now=True)
+                # Under coverage (ci/coverage.sh) stop gracefully: a killed kernel never
+                # writes its coverage data.
+                self.km.shutdown_kernel(now="COVERAGE_PROCESS_CONFIG" not in os.environ)
         finally:
             self.km.cleanup_resources()
             shutil.rmtree(self._sockets, ignore_errors=True)

@@ -14,7 +14,7 @@ PRODUCER = "https://hotpass.invalid/hotpass_lib"
 NAMESPACE = "hotpass"
 
 
-def lineage_client(run_dir: Path, url: str | None = None):
+def lineage_client(run_dir: Path, url: str | None = None) -> Any:
     """File transport into the run folder, or HTTP when ``OPENLINEAGE_URL`` (or the params'
     ``lineage.url``) is set."""
     from openlineage.client import OpenLineageClient
@@ -43,9 +43,10 @@ def datasets(
     from openlineage.client.generated import output_statistics_output_dataset as stats
     from openlineage.client.generated import schema_dataset as schema
 
-    out = []
+    out: list[Any] = []
     for f in files_in(paths):
-        facets, extra = {}, {}
+        facets: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
         if f.suffix == ".parquet":
             meta = pq.read_schema(f)
             facets["schema"] = schema.SchemaDatasetFacet(

@@ -19,7 +19,7 @@ def map_columns(headers: list[str], synonyms: dict[str, list[str]]) -> pd.DataFr
     takes at most one column: exact matches first, then the best fuzzy one.
     """
     choices = {norm_header(s): field for field, names in synonyms.items() for s in names}
-    rows = []
+    rows: list[tuple[str, str | None, str, float]] = []
     for header in headers:
         key = norm_header(header)
         if key in choices:

@@ -51,7 +51,7 @@ def pairs_frame(left: pd.DataFrame, right: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([left[fields].add_suffix("_l"), right[fields].add_suffix("_r")], axis=1)
 
 
-class MatchModel(mlflow.pyfunc.PythonModel):
+class MatchModel(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]  # mlflow.pyfunc is imported lazily
     """Scores record pairs with a trained Splink model (embedded DuckDB)."""
 
     def load_context(self, context: Any) -> None:
@@ -95,13 +95,15 @@ def _signature() -> Any:
     from mlflow.types import ColSpec, DataType, Schema
     from mlflow.types.schema import Array
 
-    inputs = [ColSpec("string", f"{f}_{side}", required=False) for side in "lr" for f in FIELDS]
+    inputs: list[Any] = [
+        ColSpec("string", f"{f}_{side}", required=False) for side in "lr" for f in FIELDS
+    ]
     inputs += [
         ColSpec(Array(DataType.string), f"{f}_{side}", required=False)
         for side in "lr"
         for f in LIST_FIELDS
     ]
-    outputs = [ColSpec("double", "match_probability"), ColSpec("double", "match_weight")]
+    outputs: list[Any] = [ColSpec("double", "match_probability"), ColSpec("double", "match_weight")]
     return ModelSignature(inputs=Schema(inputs), outputs=Schema(outputs))
 
 

@@ -400,7 +400,7 @@ def slugify(names: pd.Series) -> pd.Series:
     text = clean_text(names)
     slug = _ascii(text).str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
     hashed = "org-" + _map_distinct(
-        text, lambda v: hashlib.sha1(v.encode("utf-8")).hexdigest()[:10]
+        text, lambda v: hashlib.sha1(v.encode("utf-8"), usedforsecurity=False).hexdigest()[:10]
     ).astype("string")
     return slug.mask(slug == "", hashed)
 

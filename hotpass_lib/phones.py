@@ -84,7 +84,7 @@ def _rules(region: str) -> _Rules | None:
         return None
     types = tuple(d for d in (_desc(getattr(meta, t)) for t in _TYPES) if d is not None)
     return _Rules(
-        cc=meta.country_code,
+        cc=int(meta.country_code or 0),
         general=general,
         types=types,
         lengths=tuple(meta.general_desc.possible_length or ()),
@@ -169,7 +169,7 @@ def _finish(nsn: pa.Array, cc: int, rules: _Rules) -> tuple[np.ndarray, np.ndarr
     n = _lengths(nsn)
     valid, decided = _valid_for_code(nsn, cc)
     valid &= (n >= _MIN_NSN) & (n <= _MAX_NSN)
-    out = np.where(valid, _np(pc.binary_join_element_wise(f"+{cc}", nsn, "")), None)
+    out = _where(valid, _np(pc.binary_join_element_wise(f"+{cc}", nsn, "")))
     return out, decided
 
 
@@ -215,7 +215,7 @@ def _national(text: pa.Array, region: str) -> tuple[np.ndarray, np.ndarray]:
         nsn = pc.if_else(pa.array(starts & better), potential, text)
     result, ok = _finish(nsn, rules.cc, rules)
     short = _lengths(nsn) < _MIN_NSN
-    out[:] = np.where(short, None, result)
+    out[:] = _where(~short, result)
     return out, decided & (ok | short)
 
 
@@ -265,7 +265,9 @@ def _international(digits: pa.Array, region: str) -> tuple[np.ndarray, np.ndarra
         nsn = _slice(digits.take(pa.array(rows)), int(width[rows[0]]))
         too_short = _lengths(nsn) < _MIN_NSN
         result, ok = _finish(nsn, int(code), rules)
-        out[rows] = np.where(too_short, None, result)
+        result = np.asarray(result, dtype=object)
+        result[too_short] = None
+        out[rows] = result
         decided[rows] = ok | too_short
     return out, decided
 
@@ -311,3 +313,10 @@ def e164(raw: list[str], region: str, fallback: Callable[[str, str], str | None]
     for i in np.flatnonzero(~(fast & decided)):
         result[i] = fallback(raw[i], region)
     return result.tolist()
+
+
+def _where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` where ``keep``, else None (an object array)."""
+    out = np.asarray(values, dtype=object).copy()
+    out[~np.asarray(keep, dtype=bool)] = None
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -226,7 +226,7 @@ def _known_keys(model: type[BaseModel]) -> set[str]:
     return keys
 
 
-def _explain(err: dict) -> str:
+def _explain(err: Any) -> str:
     """One validation error as ``a.b.c: message``, suggesting the key meant for a typo."""
     loc = ".".join(str(p) for p in err["loc"])
     message = f"{loc}: {err['msg']}"

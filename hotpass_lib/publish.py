@@ -10,6 +10,7 @@ import datetime as dt
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -127,7 +128,7 @@ def _plain(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _sheet(wb, name: str, table: pd.DataFrame, head):
+def _sheet(wb: Any, name: str, table: pd.DataFrame, head: Any) -> Any:
     ws = wb.add_worksheet(name)
     ws.write_dataframe(0, 0, _plain(table), header_format=head)
     ws.freeze_panes(1, 0)

@@ -15,6 +15,7 @@ import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import python_calamine
@@ -147,8 +148,8 @@ class Workbook:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._calamine = None
-        self._openpyxl = None
+        self._calamine: Any = None
+        self._openpyxl: Any = None
         kind = sniff(path)
         if kind == "empty":
             raise InputError(

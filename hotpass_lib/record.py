@@ -20,6 +20,7 @@ from .evidence import (
     write_runs_index,
 )
 from .privacy import mask_notebook
+from .sbom import run_references
 from .stages import stage as stage_spec
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def update_manifest(settings: Settings, run_id: str, stage: str, record: dict[st
             "files": {},
             "row_accounting": [],
             "mask_pii": settings.mask_pii,
+            **run_references(settings.root),  # SBOM digest, git URI (hotpass_lib.sbom)
         }
     )
     manifest["stages"][stage] = record

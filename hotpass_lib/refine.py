@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -88,7 +89,10 @@ class RefineResult:
 
 
 def _hash_id(prefix: str, values: pd.Series) -> pd.Series:
-    ids = [prefix + hashlib.sha1(str(v).encode("utf-8")).hexdigest()[:12] for v in values]
+    ids = [
+        prefix + hashlib.sha1(str(v).encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+        for v in values
+    ]
     return pd.Series(ids, index=values.index, dtype="string")
 
 
@@ -140,7 +144,7 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 
 def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFrame) -> pd.Series:
     clashing = set(zip(conflicts["cluster"], conflicts["field"], strict=True))
-    out = {c: {} for c in clusters}
+    out: dict[Any, dict[str, Any]] = {c: {} for c in clusters}
     for field, frame in provenance.items():
         for cluster, row in zip(frame.index, frame.itertuples(index=False), strict=True):
             reason = "highest source priority" if (cluster, field) in clashing else "only value"

@@ -239,7 +239,7 @@ def name_variants(ids: pd.Series, name_key: pd.Series, cap: int = VARIANT_CAP) -
             kept as (select variant from variants group by variant having count(*) <= {cap})
             select uid, list(variant order by variant) as variants
             from variants semi join kept using (variant) group by uid
-            """
+            """  # nosec B608 # only module constants and validated numbers are interpolated
         ).to_arrow_table()
     return pd.Series(found["variants"].to_pylist(), index=found["uid"].to_pylist(), dtype=object)
 
@@ -302,7 +302,7 @@ def plan(feats: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["field", "used", "filled", "shared", "why"])
 
 
-def _name_comparison():
+def _name_comparison() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
@@ -467,7 +467,7 @@ def train_and_score(
         )
         linker = Linker(table, settings, log_level=logging.ERROR)
         training = linker.training
-        deterministic = [block_on("name_key"), block_on(other_rule)]
+        deterministic: list[Any] = [block_on("name_key"), block_on(other_rule)]
         training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
         # one pass: with mostly distinct phones and e-mails the sampler never stops early
         training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED, num_chunks=1)
@@ -509,7 +509,7 @@ def name_only_scores(feats: pd.DataFrame, thresholds: Thresholds) -> pd.DataFram
             select l as unique_id_l, r as unique_id_r, sim as match_probability
             from p where sim >= {thresholds.review_probability}
             order by l, r
-            """
+            """  # nosec B608 # only module constants and validated numbers are interpolated
         ).df()
     found["match_weight"] = 0.0
     return found.astype({"unique_id_l": "string", "unique_id_r": "string"})
@@ -708,7 +708,7 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
                    {CONTRADICTS} as contradicts
             from candidates c join f a on a.unique_id = c.l join f b on b.unique_id = c.r
             order by "left", "right"
-            """
+            """  # nosec B608 # only module constants and validated numbers are interpolated
         ).df()
     return edges.astype({"left": "string", "right": "string", "reason": "string"})
 
@@ -748,7 +748,7 @@ def kept_apart(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
             join (select * from f where qualifier is not null) b
               on a.base_squash = b.base_squash and a.unique_id < b.unique_id
              and a.qualifier <> b.qualifier
-            """
+            """  # nosec B608 # only module constants and validated numbers are interpolated
         ).df()
     return found
 

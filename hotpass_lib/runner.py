@@ -192,7 +192,7 @@ def run_stage(
     except KeyboardInterrupt:
         stopped = now()
         lineage.emit(client, "ABORT", stage, run_id, stopped, [], [])
-        record = {
+        record: dict[str, Any] = {
             "status": "interrupted",
             "started_at": started,
             "finished_at": stopped,

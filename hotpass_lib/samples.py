@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -176,9 +178,38 @@ MOBILE_PREFIXES = ("60", "61", "71", "72", "73", "74", "76", "78", "79", "82", "
 LANDLINE_PREFIXES = ("11", "12", "21", "31", "41", "51")
 CREATED = dt.datetime(2025, 10, 10, 8, 0, 0)
 # Realistic mode: the prefixes phonenumbers accepts for South African mobiles/landlines.
-REAL_MOBILE = ("60", "61", "62", "63", "64", "65", "66", "71", "72", "73", "74", "76", "78", "79")
+REAL_MOBILE: tuple[str, ...] = (
+    "60",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "66",
+    "71",
+    "72",
+    "73",
+    "74",
+    "76",
+    "78",
+    "79",
+)
 REAL_MOBILE += ("81", "82", "83", "84")
-REAL_LANDLINE = ("10", "11", "12", "13", "14", "15", "16", "17", "18", "21", "22", "23", "27")
+REAL_LANDLINE: tuple[str, ...] = (
+    "10",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "16",
+    "17",
+    "18",
+    "21",
+    "22",
+    "23",
+    "27",
+)
 REAL_LANDLINE += ("31", "32", "33", "34", "35", "36", "39", "41", "42", "43", "44", "46", "51")
 REAL_LANDLINE += ("53", "54", "56", "57", "58")
 FOREIGN = ("+1 {a}{b} {c}", "+44 7{a} {b}{c}", "+49 15{a} {b}{c}", "+61 4{a} {b}{c}")
@@ -413,7 +444,7 @@ class _Book:
         self.date_fmt = self.wb.add_format({"num_format": "yyyy-mm-dd"})
         self.truth = truth
 
-    def sheet(self, name: str, header: list[str | None], header_row: int = 1):
+    def sheet(self, name: str, header: Sequence[str | None], header_row: int = 1) -> Any:
         ws = self.wb.add_worksheet(name)
         for c, h in enumerate(header):
             if h is not None:
@@ -434,7 +465,14 @@ class _Book:
         self.wb.close()
 
 
-def _write_sacaa(path: Path, orgs, people, rng, truth, realistic: bool = False) -> None:
+def _write_sacaa(
+    path: Path,
+    orgs: pd.DataFrame,
+    people: dict[str, Any],
+    rng: np.random.Generator,
+    truth: list[dict[str, str]],
+    realistic: bool = False,
+) -> None:
     book = _Book(path, truth)
     header = [
         "Name of Organisation",
@@ -468,9 +506,9 @@ def _write_sacaa(path: Path, orgs, people, rng, truth, realistic: bool = False) 
         elif r_phone < 0.25:
             phone = _spaced(phone)
         elif r_phone < 0.3:
-            phone, _ = "", notes.append("Invalid/missing phone")
+            phone, _ = "", notes.append("Invalid/missing phone")  # type: ignore[func-returns-value]
         elif r_phone < 0.33:
-            phone, _ = "012 345", notes.append("Invalid/missing phone")
+            phone, _ = "012 345", notes.append("Invalid/missing phone")  # type: ignore[func-returns-value]
         emails = [p["email"] for p in chosen] or [f"info@{org.domain}"]
         email = "" if rng.random() < 0.08 else "; ".join(emails)
         values = [
@@ -512,7 +550,14 @@ def _messy_email(email: str, rng: np.random.Generator) -> str:
     return email
 
 
-def _write_reachout(path: Path, orgs, people, rng, truth, realistic: bool = False) -> None:
+def _write_reachout(
+    path: Path,
+    orgs: pd.DataFrame,
+    people: dict[str, Any],
+    rng: np.random.Generator,
+    truth: list[dict[str, str]],
+    realistic: bool = False,
+) -> None:
     book = _Book(path, truth)
     header = [
         "Organisation Name",
@@ -650,10 +695,16 @@ def _write_reachout(path: Path, orgs, people, rng, truth, realistic: bool = Fals
 
 
 def _write_contact_db(
-    path: Path, orgs, capture, people, rng, truth, realistic: bool = False
+    path: Path,
+    orgs: pd.DataFrame,
+    capture: pd.DataFrame,
+    people: dict[str, Any],
+    rng: np.random.Generator,
+    truth: list[dict[str, str]],
+    realistic: bool = False,
 ) -> None:
     book = _Book(path, truth)
-    header = [
+    header: list[str | None] = [
         "C_ID",
         "Company",
         "QuickNooks_Name",

@@ -30,6 +30,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -186,7 +187,7 @@ class _Org:
     people: list[dict[str, str]] = field(default_factory=list)
 
 
-def _pick(rng: np.random.Generator, options: tuple | list) -> str:
+def _pick(rng: np.random.Generator, options: tuple | list) -> Any:
     return options[int(rng.integers(len(options)))]
 
 
@@ -198,7 +199,7 @@ class _Numbers:
     """Unique random phone numbers and e-mail addresses."""
 
     def __init__(self, rng: np.random.Generator) -> None:
-        self.rng, self.seen = rng, set()
+        self.rng, self.seen = rng, set[str]()
 
     def phone(self, prefixes: tuple[str, ...]) -> str:
         while True:
@@ -710,7 +711,7 @@ def _write_contact_db(
     truth: list,
 ) -> None:
     book = _Book(path, truth)
-    header = [
+    header: list[str | None] = [
         "C_ID", "Company", "QuickNooks_Name", "Last_Order_Date", "Category", "Strat",
         "Priority", "Status", "LoadDate", "Checked", "Website",
     ]  # fmt: skip
@@ -813,7 +814,7 @@ def _write_contact_db(
     ]  # fmt: skip
     wx = book.sheet("10-10-25 Capture", header)
     for r, org in enumerate(capture, start=2):
-        p = org.people[0] if org.people else None
+        p = org.people[0] if org.people else None  # type: ignore[assignment]
         values = [
             "",
             _spell(org, rng, "capture"),

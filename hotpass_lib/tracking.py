@@ -59,7 +59,8 @@ def log_stage(
     if mlflow.get_experiment_by_name(EXPERIMENT) is None:  # artefacts beside the store
         location = (settings.runs_dir / "mlartifacts").as_uri()
         mlflow.create_experiment(EXPERIMENT, artifact_location=location)
-    experiment_id = mlflow.get_experiment_by_name(EXPERIMENT).experiment_id
+    experiment: Any = mlflow.get_experiment_by_name(EXPERIMENT)  # created just above
+    experiment_id = experiment.experiment_id
     run_dir = settings.runs_dir / run_id
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     found = client.search_runs(
@@ -149,7 +150,7 @@ def register_match_model(path: Path, f1: float | None, rows: Path | None = None)
         client.get_registered_model(MODEL_NAME)
     except MlflowException:
         client.create_registered_model(MODEL_NAME, description="Splink match model of Hotpass")
-    run = mlflow.active_run()
+    run: Any = mlflow.active_run()  # inside the stage's run: never None
     tags = {"f1": str(f1)} if f1 is not None else {}
     version = client.create_model_version(
         MODEL_NAME, info.model_uri, run_id=run.info.run_id, tags=tags, await_creation_for=0

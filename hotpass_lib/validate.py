@@ -133,10 +133,11 @@ def load_suite(name: str, profile: Profile, contracts_dir: Path = CONTRACTS_DIR)
     return suite
 
 
-def _context(gx_dir: Path | None):
+def _context(gx_dir: Path | None) -> Any:
     import great_expectations as gx
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context: Any
     if gx_dir is None:
         context = gx.get_context(mode="ephemeral")
     else:
@@ -169,7 +170,9 @@ def run_suites(checks: list[tuple[pd.DataFrame, dict]], gx_dir: Path | None = No
         definition = context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=name, data=batch, suite=gx_suite)
         )
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if gx_dir else []
+        actions: list[Any] = (
+            [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if gx_dir else []
+        )
         checkpoint = context.checkpoints.add_or_update(
             gx.Checkpoint(name=name, validation_definitions=[definition], actions=actions)
         )
