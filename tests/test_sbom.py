@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hotpass_lib import evidence, runner, sbom
+from hotpass_lib import record as record_module
 
 ROOT = Path(__file__).resolve().parent.parent
 SBOM = ROOT / "sbom" / "hotpass.cdx.json"
@@ -76,7 +77,7 @@ def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(SBOM, install / sbom.SBOM_RELPATH)
     monkeypatch.setattr(sbom, "INSTALL_ROOT", install)
     monkeypatch.setattr(sbom, "_git_head", lambda root: "a" * 40)
-    monkeypatch.setattr(runner, "_git_commit", lambda root: "a" * 40)
+    monkeypatch.setattr(record_module, "git_commit", lambda root: "a" * 40)
     ws = tmp_path / "ws"
     (ws / "data" / "samples").mkdir(parents=True)
     (ws / "data" / "samples" / "book.xlsx").write_bytes(b"not really a workbook")
@@ -88,7 +89,7 @@ def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "scraps": {},
         "html": "01_ingest.html",
     }
-    path = runner._update_manifest(settings, "20260101T000000Z-abcdef", "ingest", record)
+    path = record_module.update_manifest(settings, "20260101T000000Z-abcdef", "ingest", record)
     return path.parent
 
 
