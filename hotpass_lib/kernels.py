@@ -83,8 +83,13 @@ class WarmKernel:
             ip=str(self._sockets / "kernel"),
             client_class="jupyter_client.asynchronous.AsyncKernelClient",
         )
+        # the kernel's own stderr (shutdown noise included) goes to a log, not the user's
+        # console: papermill reports a cell's errors through the kernel's messages
+        self._log = (self._sockets / "kernel.log").open("w", encoding="utf-8")
         self.km.start_kernel(
-            cwd=str(notebook.parent), extra_arguments=["--HistoryManager.hist_file=:memory:"]
+            cwd=str(notebook.parent),
+            extra_arguments=["--HistoryManager.hist_file=:memory:"],
+            stderr=self._log,
         )
         self._warming = threading.Thread(
             target=self._warm, args=(import_code(notebook, extra),), daemon=True
@@ -121,4 +126,5 @@ class WarmKernel:
                 self.km.shutdown_kernel(now="COVERAGE_PROCESS_CONFIG" not in os.environ)
         finally:
             self.km.cleanup_resources()
+            self._log.close()
             shutil.rmtree(self._sockets, ignore_errors=True)
