@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import subprocess  # nosec B404 # runs pip-audit with fixed arguments
 import sys
 import tempfile
@@ -36,9 +37,24 @@ SERVICES = ("pypi", "osv")
 SKIPPED = "audit skipped: no advisory source reachable"
 
 
+HOSTS = {"pypi": "pypi.org", "osv": "api.osv.dev"}
+
+
+def resolvable(host: str) -> bool:
+    """Whether ``host`` has an address: pip-audit retries an unresolvable one for a while."""
+    try:
+        socket.getaddrinfo(host, 443)
+    except OSError:
+        return False
+    return True
+
+
 def run_pip_audit(lock: Path, service: str, pip_audit: str) -> dict | None:
     """pip-audit's JSON report for ``lock`` against ``service``; None if it produced none
     (a network error, which pip-audit raises as a traceback)."""
+    if service in HOSTS and not resolvable(HOSTS[service]):
+        print(f"dep-audit: {service}: {HOSTS[service]} cannot be resolved", file=sys.stderr)
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.json"
         cmd = [
