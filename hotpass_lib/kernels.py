@@ -91,6 +91,7 @@ class WarmKernel:
             extra_arguments=["--HistoryManager.hist_file=:memory:"],
             stderr=self._log,
         )
+        self._sent = threading.Event()  # the warm-up is queued in the kernel
         self._warming = threading.Thread(
             target=self._warm, args=(import_code(notebook, extra),), daemon=True
         )
@@ -102,16 +103,20 @@ class WarmKernel:
         try:
             client.wait_for_ready(timeout=WARM_TIMEOUT_S)
             msg_id = client.execute(code, silent=True, store_history=False)
+            self._sent.set()
             reply: dict = {}
             while reply.get("parent_header", {}).get("msg_id") != msg_id:
                 reply = client.get_shell_msg(timeout=WARM_TIMEOUT_S)
         except Exception as exc:  # the notebook's own import cell will show any real problem
             log.debug("warming kernel failed: %s", exc)
         finally:
+            self._sent.set()  # also when warming failed: never keep a stage waiting
             client.stop_channels()
 
     def take(self) -> KernelManager | None:
-        """The kernel manager if its kernel is alive (imports may still be running)."""
+        """The kernel manager if its kernel is alive (imports may still be running, but are
+        queued ahead of the notebook's first cell)."""
+        self._sent.wait(timeout=WARM_TIMEOUT_S)
         if self.km.is_alive():
             return self.km
         self.shutdown()
