@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import platform
-import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,7 @@ from .evidence import (
     write_runs_index,
 )
 from .privacy import mask_notebook
-from .sbom import run_references
+from .sbom import git_rev_parse, run_references
 from .stages import stage as stage_spec
 
 if TYPE_CHECKING:
@@ -86,18 +85,8 @@ def render_html(
 
 
 def git_commit(root: Path) -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except OSError:
-        return None
-    return out.stdout.strip() or None
+    """The workspace's git commit, if it is a git checkout."""
+    return git_rev_parse(root, "HEAD")
 
 
 def versions() -> dict[str, str]:

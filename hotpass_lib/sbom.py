@@ -27,10 +27,11 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _git_toplevel(root: Path) -> Path | None:
+def git_rev_parse(root: Path, *args: str) -> str | None:
+    """``git rev-parse ARGS`` in ``root`` (None outside git or without git)."""
     try:
         out = subprocess.run(  # nosec B603 B607 # fixed git command, no shell
-            ["git", "rev-parse", "--show-toplevel"],
+            ["git", "rev-parse", *args],
             cwd=root,
             capture_output=True,
             text=True,
@@ -39,8 +40,12 @@ def _git_toplevel(root: Path) -> Path | None:
         )
     except OSError:
         return None
-    top = out.stdout.strip()
-    return Path(top) if out.returncode == 0 and top else None
+    return (out.stdout.strip() or None) if out.returncode == 0 else None
+
+
+def _git_toplevel(root: Path) -> Path | None:
+    top = git_rev_parse(root, "--show-toplevel")
+    return Path(top) if top else None
 
 
 def git_uri(root: Path, commit: str) -> str:
@@ -65,18 +70,7 @@ def run_references(root: Path, sbom: Path | None = None) -> dict[str, Any]:
 
 
 def _git_head(root: Path) -> str | None:
-    try:
-        out = subprocess.run(  # nosec B603 B607 # fixed git command, no shell
-            ["git", "rev-parse", "HEAD"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except OSError:
-        return None
-    return (out.stdout.strip() or None) if out.returncode == 0 else None
+    return git_rev_parse(root, "HEAD")
 
 
 def provenance_dependencies(manifest: dict[str, Any]) -> list[dict[str, Any]]:
