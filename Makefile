@@ -60,7 +60,7 @@ lab: setup
 # Regenerate the pinned lock from pyproject.toml (the one command to refresh versions).
 lock: $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 --quiet -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --extra orchestrate --python-version 3.11 --quiet -o requirements.lock
 
 # Full benchmark (10k, 100k, 1M source rows); writes bench/results/<date>.{json,md,png}.
 bench: setup
