@@ -384,6 +384,14 @@ def stage(
     )
 
 
+def _assignment(text: str) -> tuple[str, object]:
+    """``resolve.threads=1`` as a key and a YAML value (``1``, ``true``, ``null``, text)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UsageError(f"--set {text!r}: expected KEY=VALUE. Fix: e.g. --set resolve.threads=1")
+    return key.strip(), yaml.safe_load(value) if value.strip() else None
+
+
 @app.command()
 def pipeline(
     check: Annotated[
@@ -392,6 +400,14 @@ def pipeline(
     write: Annotated[
         bool, typer.Option(help="regenerate dvc.yaml from the stage registry")
     ] = False,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="KEY=VALUE written into params/pipeline.yaml first, as `dvc exp run "
+            "--set-param` does (e.g. resolve.threads=1); repeatable",
+        ),
+    ] = None,
     params: ParamsOption = None,
 ) -> None:
     """Run `dvc repro` (the stages that changed) under one run id, then say where things are.
@@ -413,6 +429,13 @@ def pipeline(
         else:
             console.print("dvc.yaml matches the stage registry")
         return
+    if set_:
+        from .params import set_params
+
+        path = params or Path.cwd() / "params" / "pipeline.yaml"
+        changed = set_params(path, dict(_assignment(a) for a in set_))
+        console.print(f"{_q(path)}: {changed or 'unchanged'}")
+        settings = _settings(params)
     if dvcfile.drift(settings.root, settings.config):
         console.print(
             "[yellow]warning:[/yellow] dvc.yaml differs from the stage registry; "

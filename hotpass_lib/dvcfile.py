@@ -187,3 +187,47 @@ def write(root: Path, params: PipelineParams) -> Path:
 
     write_text(root / "dvc.yaml", expected(root, params))
     return root / "dvc.yaml"
+
+
+def _paths(entries: list[str | dict[str, object]]) -> list[Path]:
+    """The paths of a stage's ``deps`` or ``outs`` (an entry may be ``{path: options}``)."""
+    return [Path(e if isinstance(e, str) else next(iter(e))) for e in entries]
+
+
+def stage_order(root: Path) -> list[str]:
+    """The stages ``<root>/dvc.yaml`` declares, each after the stages whose outputs it
+    reads (file order among independent ones): what an orchestrator runs, read from the
+    file DVC runs rather than restated."""
+    import yaml
+
+    from .errors import ConfigError
+
+    path = root / "dvc.yaml"
+    try:
+        stages = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stages") or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(
+            f"cannot read {path}: {exc}. Fix: run `hotpass pipeline --write`."
+        ) from None
+    outs = {name: _paths(stage.get("outs", [])) for name, stage in stages.items()}
+
+    def reads(dep: Path, out: Path) -> bool:
+        return dep == out or out in dep.parents or dep in out.parents
+
+    waiting = {
+        name: {
+            other
+            for other, made in outs.items()
+            if other != name
+            and any(reads(d, o) for d in _paths(stage.get("deps", [])) for o in made)
+        }
+        for name, stage in stages.items()
+    }
+    order: list[str] = []
+    while waiting:
+        ready = [name for name, before in waiting.items() if before <= set(order)]
+        if not ready:
+            raise ConfigError(f"{path}: the stages {sorted(waiting)} depend on each other")
+        order.append(ready[0])
+        del waiting[ready[0]]
+    return order

@@ -8,6 +8,7 @@ Unknown keys are rejected with a "did you mean" (as profiles are); errors are
 from __future__ import annotations
 
 import difflib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,71 @@ def _explain(err: Any) -> str:
         if close:
             message += f" (did you mean {close[0]!r}?)"
     return message
+
+
+def _nested(overrides: dict[str, Any]) -> dict[str, Any]:
+    """``{"resolve.threads": 1}`` and ``{"resolve": {"threads": 1}}`` alike, as nested dicts."""
+    out: dict[str, Any] = {}
+    for key, value in overrides.items():
+        *parents, leaf = str(key).split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict):
+            node.setdefault(leaf, {}).update(_nested(value))
+        else:
+            node[leaf] = value
+    return out
+
+
+def set_params(path: Path, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Write ``overrides`` into the params file, as ``dvc exp run --set-param`` does, so DVC
+    sees the change, re-runs the stages that read it and records it in ``dvc.lock``.
+
+    Keys may be dotted (``resolve.threads``) or nested. The result is validated before
+    anything is written (a :class:`ConfigError` leaves the file as it was); comments and
+    key order are kept. Returns the changed keys with their new values, dotted."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    from .atomic import write_text
+
+    changes = _nested(overrides)
+    rt = YAML()
+    rt.preserve_quotes = True
+    rt.representer.add_representer(  # keep `null` written as such, not as an empty value
+        type(None), lambda r, _: r.represent_scalar("tag:yaml.org,2002:null", "null")
+    )
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    document = (rt.load(text) if text.strip() else None) or CommentedMap()
+    changed: dict[str, Any] = {}
+
+    def merge(node: Any, update: dict[str, Any], prefix: str) -> None:
+        for key, value in update.items():
+            if isinstance(value, dict):
+                if not isinstance(node.get(key), dict):
+                    node[key] = CommentedMap()
+                merge(node[key], value, f"{prefix}{key}.")
+            elif node.get(key) != value:
+                node[key] = value
+                changed[f"{prefix}{key}"] = value
+
+    merge(document, changes, "")
+    stream = io.StringIO()
+    rt.dump(document, stream)
+    parse_params(
+        yaml.safe_load(stream.getvalue()) or {}, f"{path} with {', '.join(_dotted(changes))}"
+    )
+    if changed:
+        write_text(path, stream.getvalue())
+    return changed
+
+
+def _dotted(tree: dict[str, Any], prefix: str = "") -> list[str]:
+    return [
+        k
+        for key, value in tree.items()
+        for k in (
+            _dotted(value, f"{prefix}{key}.") if isinstance(value, dict) else [f"{prefix}{key}"]
+        )
+    ]

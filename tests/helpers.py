@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import yaml
+
+from hotpass_lib.resources import CHECKOUT
 
 
 def run_module(
@@ -27,6 +32,19 @@ def hotpass(
 ) -> subprocess.CompletedProcess[str]:
     """The ``hotpass`` command through its real entry point."""
     return run_module("hotpass_lib.cli", *args, cwd=cwd, timeout=timeout, env=env)
+
+
+def copy_project(ws: Path, n_orgs: int = 40) -> None:
+    """A workspace that is a copy of the checkout's pipeline (library, notebooks, contracts,
+    params, dvc.yaml) with a small sample, ready for ``dvc init --no-scm``."""
+    ignore = shutil.ignore_patterns("__pycache__", ".*")
+    for name in ("hotpass_lib", "notebooks", "contracts", "params"):
+        shutil.copytree(CHECKOUT / name, ws / name, ignore=ignore)
+    shutil.copy(CHECKOUT / "dvc.yaml", ws)
+    shutil.copy(CHECKOUT / ".dvcignore", ws)
+    params = yaml.safe_load((ws / "params" / "pipeline.yaml").read_text())
+    params["samples"]["n_orgs"] = n_orgs
+    (ws / "params" / "pipeline.yaml").write_text(yaml.safe_dump(params))
 
 
 def run_dir_of(workspace: Path) -> Path:

@@ -198,3 +198,14 @@ def test_ctrl_c_leaves_nothing_partial_and_says_how_to_resume(tmp_path: Path) ->
 def test_every_command_has_help(command: list[str], tmp_path: Path) -> None:
     done = hotpass(*command, "--help", cwd=tmp_path)
     assert done.returncode == 0 and "Usage" in done.stdout
+
+
+def test_pipeline_set_validates_before_writing(tmp_path: Path) -> None:
+    params = tmp_path / "params" / "pipeline.yaml"
+    params.parent.mkdir()
+    params.write_text("resolve:\n  threads: 2\n")
+    typo = hotpass("pipeline", "--set", "resolve.thread=1", cwd=tmp_path)
+    assert typo.returncode == 2 and "did you mean 'threads'" in typo.stderr
+    shape = hotpass("pipeline", "--set", "resolve", cwd=tmp_path)
+    assert shape.returncode == 2 and "KEY=VALUE" in shape.stderr
+    assert params.read_text() == "resolve:\n  threads: 2\n"

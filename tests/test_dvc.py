@@ -8,24 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import yaml
 
-from hotpass_lib.runner import PROJECT_DIR
-
-from .helpers import hotpass, run_module
+from .helpers import copy_project, hotpass, run_module
 
 pytestmark = pytest.mark.e2e
-
-
-def _copy_project(ws: Path) -> None:
-    ignore = shutil.ignore_patterns("__pycache__", ".*")
-    for name in ("hotpass_lib", "notebooks", "contracts", "params"):
-        shutil.copytree(PROJECT_DIR / name, ws / name, ignore=ignore)
-    shutil.copy(PROJECT_DIR / "dvc.yaml", ws)
-    shutil.copy(PROJECT_DIR / ".dvcignore", ws)
-    params = yaml.safe_load((ws / "params" / "pipeline.yaml").read_text())
-    params["samples"]["n_orgs"] = 40
-    (ws / "params" / "pipeline.yaml").write_text(yaml.safe_dump(params))
 
 
 def _dvc(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -35,7 +21,7 @@ def _dvc(ws: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
-    _copy_project(tmp_path)
+    copy_project(tmp_path)
     _dvc(tmp_path, "init", "--no-scm", "-q")
     first = hotpass("pipeline", cwd=tmp_path)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from hotpass_lib.errors import ConfigError, HotpassError
-from hotpass_lib.params import PipelineParams, load_params
+from hotpass_lib.params import PipelineParams, load_params, set_params
 from hotpass_lib.profile import ProfileError
 from hotpass_lib.read import InputError
 from hotpass_lib.resolve import BackendUnavailable
@@ -61,3 +61,26 @@ def test_cli_reports_a_bad_param_in_one_line_with_exit_2(tmp_path: Path) -> None
     done = hotpass("doctor", cwd=tmp_path)
     assert done.returncode == 2
     assert "runner.kernell" in done.stderr and "did you mean 'kernel'" in done.stderr
+
+
+def test_set_params_writes_an_override_as_dvc_exp_run_does(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "profile: aviation  # the profile\nlineage:\n  url: null  # none\nresolve:\n  threads: 2\n"
+    )
+    changed = set_params(path, {"resolve.threads": 1, "samples": {"n_orgs": 40}})
+    assert changed == {"resolve.threads": 1, "samples.n_orgs": 40}
+    text = path.read_text()
+    assert "# the profile" in text and "url: null  # none" in text  # comments and nulls kept
+    assert load_params(path).resolve.threads == 1 and load_params(path).samples.n_orgs == 40
+    assert set_params(path, {"resolve": {"threads": 1}}) == {}  # nothing new: not rewritten
+
+
+def test_set_params_rejects_an_unknown_key_and_leaves_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("resolve:\n  threads: 2\n")
+    with pytest.raises(ConfigError, match="did you mean 'threads'"):
+        set_params(path, {"resolve.thread": 1})
+    with pytest.raises(ConfigError, match=r"runner\.cell_timeout_s"):
+        set_params(path, {"runner.cell_timeout_s": "soon"})
+    assert path.read_text() == "resolve:\n  threads: 2\n"

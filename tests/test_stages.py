@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from hotpass_lib import dvcfile, kernels, stages, store
+from hotpass_lib.errors import ConfigError
 from hotpass_lib.params import PipelineParams, load_params
 from hotpass_lib.runner import PROJECT_DIR
 from hotpass_lib.settings import Settings
@@ -96,3 +97,43 @@ def test_load_inputs_reads_the_declared_tables_by_stage(tmp_path: Path) -> None:
     assert set(inputs["ingest"]) == {"quarantine", "skipped", "accounting"}
     with pytest.raises(FileNotFoundError, match="run the earlier stage"):
         store.load_inputs("refine", tmp_path)
+
+
+def test_the_cli_and_stage_libraries_never_import_prefect(tmp_path: Path) -> None:
+    """Prefect takes seconds to import: only hotpass_lib.flow may load it."""
+    import subprocess
+    import sys
+
+    from hotpass_lib.kernels import LAZY_IMPORTS
+
+    library = sorted(
+        f"hotpass_lib.{p.stem}"
+        for p in (PROJECT_DIR / "hotpass_lib").glob("*.py")
+        if p.stem not in {"flow", "__main__"}
+    )
+    warm = {m for ms in LAZY_IMPORTS.values() for m in ms}
+    script = tmp_path / "imports.py"  # a script: pyspark exits under `python -c` (doctest mode)
+    script.write_text(
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in sorted(warm) + library)
+        + "print('prefect' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_stage_order_follows_the_outputs_each_stage_reads(tmp_path: Path) -> None:
+    assert dvcfile.stage_order(PROJECT_DIR) == ["samples", *stages.NAMES]
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n"
+        "  b:\n    cmd: x\n    deps: [data/a/out.csv]\n    outs: [data/b]\n"
+        "  a:\n    cmd: x\n    deps: [in]\n    outs: [data/a]\n"
+    )
+    assert dvcfile.stage_order(tmp_path) == ["a", "b"]
+    (tmp_path / "dvc.yaml").write_text(
+        "stages:\n  a:\n    cmd: x\n    deps: [b]\n    outs: [a]\n"
+        "  b:\n    cmd: x\n    deps: [a]\n    outs: [b]\n"
+    )
+    with pytest.raises(ConfigError, match="depend on each other"):
+        dvcfile.stage_order(tmp_path)
