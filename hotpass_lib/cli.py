@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import runner
+from . import runner, telemetry
 from .errors import HotpassError, UsageError
 from .settings import Settings
 from .stages import NAMES as STAGE_NAMES
@@ -323,39 +323,43 @@ def run(
     )
     # The next stage's kernel starts (and imports) while the current stage runs; MLflow
     # logging runs in the background.
-    warm = runner.warm_kernel(stages[0], settings)
-    runner.track_in_background()
-    try:
-        with Progress(*columns, console=console, transient=False) as bar:
-            tasks = {s: bar.add_task(s, total=None, start=False) for s in stages}
+    # The run's span opens before the kernels start: they inherit the trace context.
+    with telemetry.run(settings, run_id, {"hotpass.stages": ",".join(stages)}):
+        warm = runner.warm_kernel(stages[0], settings)
+        runner.track_in_background()
+        try:
+            with Progress(*columns, console=console, transient=False) as bar:
+                tasks = {s: bar.add_task(s, total=None, start=False) for s in stages}
 
-            def report(name: str, done: int, total: int) -> None:
-                bar.start_task(tasks[name])
-                bar.update(tasks[name], completed=done, total=total)
+                def report(name: str, done: int, total: int) -> None:
+                    bar.start_task(tasks[name])
+                    bar.update(tasks[name], completed=done, total=total)
 
-            for i, name in enumerate(stages):
-                current = warm
-                warm = runner.warm_kernel(stages[i + 1], settings) if i + 1 < len(stages) else None
-                try:
-                    record = runner.run_stage(name, settings, run_id, report, kernel=current)
-                except runner.StageFailed as exc:
-                    bar.stop()
-                    console.print(f"[red]{_q(exc)}[/red]")
-                    raise typer.Exit(1) from None
-                except KeyboardInterrupt:
-                    bar.stop()
-                    raise _interrupted() from None
-                total = bar.tasks[tasks[name]].total or 1
-                bar.update(
-                    tasks[name],
-                    completed=total,
-                    total=total,
-                    description=f"{name} ✓ {record['duration_s']:.0f}s",
-                )
-    finally:
-        if warm:
-            warm.shutdown()
-        runner.finish_tracking()
+                for i, name in enumerate(stages):
+                    current = warm
+                    warm = (
+                        runner.warm_kernel(stages[i + 1], settings) if i + 1 < len(stages) else None
+                    )
+                    try:
+                        record = runner.run_stage(name, settings, run_id, report, kernel=current)
+                    except runner.StageFailed as exc:
+                        bar.stop()
+                        console.print(f"[red]{_q(exc)}[/red]")
+                        raise typer.Exit(1) from None
+                    except KeyboardInterrupt:
+                        bar.stop()
+                        raise _interrupted() from None
+                    total = bar.tasks[tasks[name]].total or 1
+                    bar.update(
+                        tasks[name],
+                        completed=total,
+                        total=total,
+                        description=f"{name} ✓ {record['duration_s']:.0f}s",
+                    )
+        finally:
+            if warm:
+                warm.shutdown()
+            runner.finish_tracking()
     _summary(settings, run_id)
 
 
@@ -442,16 +446,19 @@ def pipeline(
             "`hotpass pipeline --write` regenerates it."
         )
     run_id = runner.new_run_id()
-    env = {
-        **runner.offline_env(),
-        "HOTPASS_RUN_ID": run_id,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
-    dvc = shutil.which("dvc", path=env["PATH"]) or "dvc"
-    code = subprocess.call([dvc, "repro"], env=env, cwd=settings.root)
+    with telemetry.run(settings, run_id, {"hotpass.command": "dvc repro"}) as current:
+        env = {  # read inside the span: DVC and the stages join the run's trace
+            **runner.offline_env(),
+            "HOTPASS_RUN_ID": run_id,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+        dvc = shutil.which("dvc", path=env["PATH"]) or "dvc"
+        code = subprocess.call([dvc, "repro"], env=env, cwd=settings.root)
+        if current is not None:
+            current.set_attribute("hotpass.exit_code", code)
     if code:
         raise typer.Exit(code)
-    if not (settings.runs_dir / run_id).exists():
+    if not (settings.runs_dir / run_id / "manifest.json").exists():
         runs = sorted(p.parent.name for p in settings.runs_dir.glob("*/manifest.json"))
         console.print("Nothing changed: dvc ran no stage; the latest run's evidence stands.")
         run_id = runs[-1] if runs else run_id

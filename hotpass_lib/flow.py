@@ -24,6 +24,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 
+from . import telemetry
 from .dvcfile import stage_order
 from .errors import HotpassError
 from .params import set_params
@@ -94,8 +95,12 @@ def hotpass_pipeline(
     run_id = new_run_id()
     stages = stage_order(root)
     logger.info("run %s: stages %s from %s", run_id, stages, root / "dvc.yaml")
-    outcome = {s: "ran" if stage_task(s, str(root), run_id, force) else "skipped" for s in stages}
-    run_dir = Settings.load(root).runs_dir / run_id
+    settings = Settings.load(root)
+    with telemetry.run(settings, run_id, {"hotpass.command": "prefect flow"}):
+        outcome = {
+            s: "ran" if stage_task(s, str(root), run_id, force) else "skipped" for s in stages
+        }
+    run_dir = settings.runs_dir / run_id
     return {
         "run_id": run_id,
         "stages": outcome,

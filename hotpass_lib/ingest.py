@@ -21,6 +21,7 @@ from .mapping import map_columns, mapped_fields
 from .names import name_forms
 from .profile import Profile, SheetSpec, SourceSpec
 from .read import NOT_SOURCES, InputError, Workbook, read_sheet, spreadsheets
+from .telemetry import traced
 
 KEY_FIELDS = {"org_key"}
 """Fields that identify a row (often a formula) but are not content of their own."""
@@ -470,6 +471,7 @@ def _unread(book: Workbook, source: SourceSpec, read: set[str]) -> list[dict[str
     return out
 
 
+@traced("hotpass.ingest.ingest")
 def ingest(
     input_dir: Path | str, profile: Profile, decisions: pd.DataFrame | None = None
 ) -> IngestResult:

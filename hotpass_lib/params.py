@@ -10,10 +10,10 @@ from __future__ import annotations
 import difflib
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 from .resolve import Engine
@@ -43,6 +43,19 @@ class Lineage(_Strict):
     url: str | None = None
 
 
+class Telemetry(_Strict):
+    """OpenTelemetry traces (:mod:`hotpass_lib.telemetry`): ``off``; ``file``, OTLP/JSON in
+    ``runs/<id>/trace.otlp.jsonl``; ``otlp``, to ``OTEL_EXPORTER_OTLP_ENDPOINT``.
+    ``HOTPASS_TELEMETRY`` in the environment wins."""
+
+    exporter: Literal["off", "file", "otlp"] = "off"
+
+    @field_validator("exporter", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: object) -> object:
+        return "off" if value is False else value  # YAML 1.1 reads a bare `off` as false
+
+
 class Runner(_Strict):
     """How notebooks are executed."""
 
@@ -64,6 +77,7 @@ class PipelineParams(_Strict):
     evidence: Evidence = Evidence()
     lineage: Lineage = Lineage()
     runner: Runner = Runner()
+    telemetry: Telemetry = Telemetry()
     resolve: Engine = Engine()
 
 
@@ -72,6 +86,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "evidence": Evidence,
     "lineage": Lineage,
     "runner": Runner,
+    "telemetry": Telemetry,
     "resolve": Engine,
 }
 """The nested sections, by key."""

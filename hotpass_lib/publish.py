@@ -16,6 +16,7 @@ import pandas as pd
 
 from .atomic import atomic_dir
 from .store import write_parquet
+from .telemetry import traced
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CREATED = dt.datetime(2025, 1, 1)
@@ -190,6 +191,7 @@ def headline(tables: dict[str, pd.DataFrame], accounting: pd.DataFrame) -> dict[
     }
 
 
+@traced("hotpass.publish.publish")
 def publish(
     tables: dict[str, pd.DataFrame], conflicts: pd.DataFrame, out_dir: Path | str
 ) -> list[Path]:

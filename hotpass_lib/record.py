@@ -143,3 +143,16 @@ def update_manifest(settings: Settings, run_id: str, stage: str, record: dict[st
     write_text(path, json.dumps(manifest, indent=2, default=str))
     write_runs_index(settings.runs_dir)
     return path
+
+
+def reseal(settings: Settings, run_id: str) -> None:
+    """Re-hash a run's evidence files in its manifest (after a file such as the trace,
+    written by several processes, is complete); nothing when the run has no manifest."""
+    path = settings.runs_dir / run_id / "manifest.json"
+    if not path.is_file():
+        return
+    manifest = json.loads(path.read_text())
+    evidence = evidence_hashes(path.parent)
+    if manifest.get("evidence") != evidence:
+        manifest["evidence"] = evidence
+        write_text(path, json.dumps(manifest, indent=2, default=str))

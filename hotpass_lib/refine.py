@@ -20,6 +20,7 @@ from .groups import empty_lists, group_lists
 from .normalise import phone_kind, slugify
 from .profile import Profile
 from .resolve import Engine, Resolution, model_json, resolve
+from .telemetry import traced
 
 ORG_FIELDS = (
     "organisation_name",
@@ -263,6 +264,7 @@ def _link_reviews(link_review: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame
     return out.sort_values(["left_record_id"], kind="stable")
 
 
+@traced("hotpass.refine.refine")
 def refine(
     orgs: pd.DataFrame,
     contacts: pd.DataFrame,

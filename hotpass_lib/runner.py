@@ -22,12 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import lineage, tracking
+from . import lineage, telemetry, tracking
 from .atomic import write_text
 from .errors import HotpassError
 from .evidence import relative
 from .privacy import mask_text
-from .record import mask_executed, render_html, update_manifest
+from .record import mask_executed, render_html, reseal, update_manifest
 from .resources import CHECKOUT, notebooks_dir
 from .runs import current_run_id, new_run_id, now, seconds
 from .settings import Settings
@@ -142,18 +142,45 @@ def run_stage(
     Returns the stage's manifest record; raises :class:`StageFailed` if the notebook failed
     (after rendering its partial HTML and recording the failure everywhere). ``progress``,
     if given, is called as cells complete; ``kernel``, if given, runs the notebook (see
-    :func:`warm_kernel`) and is shut down afterwards.
+    :func:`warm_kernel`) and is shut down afterwards. With telemetry on, the stage is a span
+    of the run's trace (:mod:`~hotpass_lib.telemetry`).
     """
-    import papermill
-
-    from .scraps import read_scraps
-
-    os.environ.update(offline_env())  # kernels started from here inherit it
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages: {list(STAGES)}")
     run_id = run_id or current_run_id(settings)
     run_dir = settings.runs_dir / run_id
     run_dir.mkdir(parents=True, exist_ok=True)
+    attributes = {"hotpass.run_id": run_id, "hotpass.stage": stage}
+    try:
+        with telemetry.span(
+            f"hotpass.stage.{stage}",
+            attributes,
+            run_id=run_id,
+            run_dir=run_dir,
+            configured=settings.config.telemetry.exporter,
+        ) as current:
+            record = _execute(stage, settings, run_id, run_dir, progress, kernel)
+            if current is not None:
+                current.set_attributes({f"hotpass.{k}": v for k, v in record["metrics"].items()})
+    finally:
+        if (run_dir / telemetry.TRACE_FILE).is_file():
+            reseal(settings, run_id)  # the stage's spans are in the trace file now
+    return record
+
+
+def _execute(
+    stage: str,
+    settings: Settings,
+    run_id: str,
+    run_dir: Path,
+    progress: Progress | None,
+    kernel: WarmKernel | None,
+) -> dict[str, Any]:
+    import papermill
+
+    from .scraps import read_scraps
+
+    os.environ.update(offline_env())  # kernels started from here inherit it
     source = notebooks_dir() / STAGES[stage]
     executed = run_dir / STAGES[stage]
     html_path = executed.with_suffix(".html")

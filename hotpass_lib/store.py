@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from .atomic import atomic_dir
 from .stages import stage as stage_spec
+from .telemetry import traced
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -19,6 +20,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path, compression="zstd", write_statistics=True)
 
 
+@traced("hotpass.store.save_tables")
 def save_tables(
     tables: dict[str, pd.DataFrame], out_dir: Path | str, texts: dict[str, str] | None = None
 ) -> list[Path]:
@@ -55,6 +57,7 @@ def load_tables(folder: Path | str, names: list[str]) -> dict[str, pd.DataFrame]
     return {n: load_table(folder / f"{n}.parquet") for n in names}
 
 
+@traced("hotpass.store.load_inputs")
 def load_inputs(stage: str, interim_dir: Path | str) -> dict[str, dict[str, pd.DataFrame]]:
     """The tables ``stage`` reads, by the stage that wrote them, as the stage registry
     (:mod:`hotpass_lib.stages`) declares them: ``load_inputs("publish", interim_dir)

@@ -19,6 +19,7 @@ from .errors import HotpassError
 from .normalise import OFFICIAL_PROVINCES
 from .profile import Profile
 from .resources import contracts_dir
+from .telemetry import traced
 
 CONTRACTS_DIR = contracts_dir()
 RESULT_COLUMNS = [
@@ -242,6 +243,7 @@ def gate(results: pd.DataFrame) -> None:
     raise GateError(f"{len(failed)} blocking check(s) failed:\n" + "\n".join(lines))
 
 
+@traced("hotpass.validate.validate_ingest")
 def validate_ingest(
     tables: dict[str, pd.DataFrame], profile: Profile, gx_dir: Path | None = None
 ) -> pd.DataFrame:
@@ -269,6 +271,7 @@ def validate_ingest(
     return small_samples_warn(results, profile.thresholds.min_rows_for_ratio)
 
 
+@traced("hotpass.validate.validate_ssot")
 def validate_ssot(
     tables: dict[str, pd.DataFrame], profile: Profile, gx_dir: Path | None = None
 ) -> pd.DataFrame:
