@@ -320,3 +320,87 @@ def _where(keep: np.ndarray, values: np.ndarray) -> np.ndarray:
     out = np.asarray(values, dtype=object).copy()
     out[~np.asarray(keep, dtype=bool)] = None
     return out
+
+
+_OTHER_TYPES = _TYPES[:8]  # checked, in phonenumbers' order, before fixed line and mobile
+
+
+@functools.cache
+def _type_descs(region: str) -> tuple[tuple[_Desc, ...], _Desc | None, _Desc | None, bool]:
+    """The region's (other types, fixed line, mobile, same mobile and fixed-line pattern)."""
+    meta = PhoneMetadata.metadata_for_region(region, None)
+    others = tuple(d for d in (_desc(getattr(meta, t)) for t in _OTHER_TYPES) if d is not None)
+    same = bool(getattr(meta, "same_mobile_and_fixed_line_pattern", False))
+    fixed, mobile = (_desc(getattr(meta, t, None)) for t in ("fixed_line", "mobile"))
+    return others, fixed, mobile, same
+
+
+def _kind_in(nsn: pa.Array, region: str) -> tuple[np.ndarray, np.ndarray]:
+    """``_number_type_helper`` for national significant numbers of one region: ``mobile``,
+    ``landline`` (fixed line, or fixed line or mobile) or ``other``; and whether the type
+    is known (not ``UNKNOWN``)."""
+    rules = _rules(region)
+    assert rules is not None
+    others, fixed, mobile, same = _type_descs(region)
+    n = _lengths(nsn)
+
+    def hits(desc: _Desc | None) -> np.ndarray:
+        return _matches_desc(nsn, desc, n) if desc else np.zeros(len(nsn), dtype=bool)
+
+    general = _matches_desc(nsn, rules.general, n)
+    special = np.zeros(len(nsn), dtype=bool)
+    for desc in others:
+        special |= hits(desc)
+    is_fixed = hits(fixed)
+    is_mobile = hits(None if same else mobile)  # same pattern: never MOBILE alone
+    out = np.where(is_mobile, "mobile", "other").astype(object)
+    out[is_fixed] = "landline"
+    out[special | ~general] = "other"
+    return out, general & (special | is_fixed | is_mobile)
+
+
+def kinds(values: list[str], fallback: Callable[[str], str]) -> list[str]:
+    """``mobile``, ``landline`` or ``other`` for each E.164 number, equal to
+    ``fallback(value)`` (``phonenumbers.number_type`` of the parsed number, the reference),
+    which decides what this path does not: non-geographic codes, regions whose national
+    prefix is rewritten, anything not written ``+`` and digits."""
+    size = len(values)
+    out = np.full(size, None, dtype=object)
+    if size == 0:
+        return []
+    text = pa.array(values, pa.string())
+    ok = _match(text, r"^\+[1-9][0-9]{2,17}$")
+    digits = _slice(text, 1)
+    cc, width = _country_codes(digits)
+    for code in np.unique(cc[ok & (cc > 0)]):
+        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(code), ())
+        rules = [_rules(r) for r in regions]
+        # parse strips the national prefix of the code's main region (the first); the
+        # others only judge the number's type
+        if not regions or any(r is None for r in rules) or not rules[0].prefix_ok:  # type: ignore[union-attr]
+            continue
+        rows = np.flatnonzero(ok & (cc == code))
+        nsn = _slice(digits.take(pa.array(rows)), int(width[rows[0]]))
+        main = rules[0]
+        assert main is not None
+        stripped = _strip_prefix(nsn, main)  # parse strips a national prefix here too
+        keep = ~np.isin(_length_result(stripped, main), (_TOO_SHORT, _LOCAL, _INVALID))
+        nsn = pc.if_else(pa.array(keep), stripped, nsn)
+        found = np.full(len(rows), "other", dtype=object)
+        claimed = np.zeros(len(rows), dtype=bool) if len(regions) > 1 else None
+        for region, region_rules in zip(regions, rules, strict=True):
+            kind, known = _kind_in(nsn, region)
+            if claimed is None:  # one region: it judges every number
+                found = kind
+                break
+            assert region_rules is not None
+            # the first region whose leading digits match, or (without leading digits)
+            # whose metadata knows the number's type, judges it; none: UNKNOWN
+            claims = _match(nsn, region_rules.leading) if region_rules.leading else known
+            new = claims & ~claimed
+            found[new] = kind[new]
+            claimed |= claims
+        out[rows] = found
+    for i in np.flatnonzero(out == None):  # noqa: E711 (element-wise)
+        out[i] = fallback(values[i])
+    return out.tolist()

@@ -117,3 +117,56 @@ def test_common_shapes_need_no_fallback(region: str) -> None:
 def test_za_numbers_decide_as_the_library_does() -> None:
     got = _fast_only(["082 123 4567", "+27 (0)82 123 4567", "012 345", "27821234567"], "ZA")
     assert got == ["+27821234567", "+27821234567", None, "+27821234567"]
+
+
+_KINDS = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline",
+}
+
+
+def _kind(value: str) -> str:
+    """The reference: phonenumbers' own type of the parsed number."""
+    try:
+        return _KINDS.get(phonenumbers.number_type(phonenumbers.parse(value)), "other")
+    except phonenumbers.NumberParseException:
+        return "other"
+
+
+@st.composite
+def e164_numbers(draw: st.DrawFn) -> str:
+    """Every region's example numbers of every type, some with a digit changed, dropped
+    or added (so invalid numbers and other regions' ranges come up too)."""
+    region = draw(st.sampled_from(sorted(phonenumbers.SUPPORTED_REGIONS)))
+    kind = draw(st.sampled_from(list(range(11))))
+    number = phonenumbers.example_number_for_type(region, kind) or phonenumbers.example_number(
+        region
+    )
+    digits = list(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:])
+    if draw(st.booleans()):
+        i = draw(st.integers(1, len(digits) - 1))
+        edit = draw(st.sampled_from(["change", "drop", "add"]))
+        digit = str(draw(st.integers(0, 9)))
+        if edit == "change":
+            digits[i] = digit
+        elif edit == "drop":
+            del digits[i]
+        else:
+            digits.insert(i, digit)
+    return "+" + "".join(digits)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(e164_numbers(), min_size=1, max_size=40))
+def test_phone_kinds_equal_the_reference(values: list[str]) -> None:
+    assert phones.kinds(values, _kind) == [_kind(v) for v in values]
+
+
+def test_phone_kinds_decide_common_numbers_without_the_library() -> None:
+    values = ["+27821234567", "+27115551234", "+12015550123", "+442079460123", "+4915123456789"]
+
+    def refuse(value: str) -> str:
+        raise AssertionError(f"fell back for {value}")
+
+    assert phones.kinds(values, refuse) == [_kind(v) for v in values]
