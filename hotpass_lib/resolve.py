@@ -623,7 +623,10 @@ def describe(pairs: pd.DataFrame, levels: dict[str, dict[int, str]]) -> pd.Serie
     for c in levels:
         gamma = pairs[f"gamma_{c}"]
         parts.append(f"{c}: " + gamma.map(levels[c]).fillna(gamma).astype(str))
-    return pd.concat(parts, axis=1).agg("; ".join, axis=1)
+    out = parts[0]
+    for part in parts[1:]:  # vectorised concatenation, not a Python join per row
+        out = out + "; " + part
+    return out
 
 
 TYPO_MIN = 9
