@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -143,19 +142,40 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     return pd.DataFrame(values), provenance, conflict_df
 
 
+def _json_texts(values: pd.Series) -> pd.Series:
+    """Each value as ``json.dumps`` writes it, encoded once per distinct value."""
+    present = values.dropna()
+    codes = {v: json.dumps(v) for v in present.unique()}
+    texts = values.astype(object).map(codes).astype(object)
+    return texts.where(texts.notna(), "null")
+
+
 def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFrame) -> pd.Series:
-    clashing = set(zip(conflicts["cluster"], conflicts["field"], strict=True))
-    out: dict[Any, dict[str, Any]] = {c: {} for c in clusters}
-    for field, frame in provenance.items():
-        for cluster, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-            reason = "highest source priority" if (cluster, field) in clashing else "only value"
-            out[cluster][field] = {
-                "source": row.source,
-                "record": row.source_record_id,
-                "priority": int(row.priority),
-                "rule": reason,
-            }
-    return pd.Series({c: json.dumps(v, sort_keys=True) for c, v in out.items()}, dtype="string")
+    """Per cluster, where each surviving value came from, as the JSON text
+    ``json.dumps(..., sort_keys=True)`` gives, assembled column-wise (no Python per row)."""
+    clashing = pd.MultiIndex.from_arrays([conflicts["cluster"], conflicts["field"]])
+    text = pd.Series("", index=clusters, dtype=object)
+    for field in sorted(provenance):
+        frame = provenance[field]
+        frame = frame[~frame.index.duplicated(keep="last")]
+        keys = pd.MultiIndex.from_arrays([frame.index, [field] * len(frame)])
+        rule = np.where(keys.isin(clashing), '"highest source priority"', '"only value"')
+        entry = (
+            f"{json.dumps(field)}: {{\"priority\": "
+            + frame["priority"].astype(int).astype(str).to_numpy(dtype=object)
+            + ', "record": '
+            + _json_texts(frame["source_record_id"]).to_numpy(dtype=object)
+            + ', "rule": '
+            + rule.astype(object)
+            + ', "source": '
+            + _json_texts(frame["source"]).to_numpy(dtype=object)
+            + "}"
+        )
+        piece = pd.Series(entry, index=frame.index, dtype=object).reindex(clusters)
+        has = piece.notna().to_numpy()
+        joined = np.where(text.to_numpy() == "", piece.to_numpy(), text + ", " + piece)
+        text = pd.Series(np.where(has, joined, text.to_numpy()), index=clusters, dtype=object)
+    return ("{" + text + "}").astype("string")
 
 
 def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:

@@ -276,6 +276,8 @@ OPTIONAL_FIELDS = {
     "city": "city",
     "province": "province / region",
 }
+SCORE_DECIMALS = 9
+"""Decimals kept of a pair's match probability and weight (see :func:`train_and_score`)."""
 
 
 def plan(feats: pd.DataFrame) -> pd.DataFrame:
@@ -485,6 +487,10 @@ def train_and_score(
     gammas = [c for c in pairs.columns if c.startswith("gamma_")]
     keep = ["unique_id_l", "unique_id_r", "match_probability", "match_weight", *gammas]
     pairs = pairs[keep].astype({c: "string" for c in keep[:2]})
+    # DuckDB sums in parallel, so the last bits of a trained weight vary from run to run
+    # (about 1e-15); rounded, the same input gives the same bytes
+    scores = ["match_probability", "match_weight"]
+    pairs[scores] = pairs[scores].round(SCORE_DECIMALS)
     pairs = pairs.sort_values(["unique_id_l", "unique_id_r"], ignore_index=True)
     note = f"EM trained on rules name_key and {other_rule}; compared: name, {', '.join(used)}"
     return MatchModel(pairs, model, levels, planned, trained=True, note=note)

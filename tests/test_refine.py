@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotpass_lib.evaluate import organisation_scores
 from hotpass_lib.ingest import IngestResult
 from hotpass_lib.profile import load_profile
-from hotpass_lib.refine import refine
+from hotpass_lib.refine import _provenance_json, refine
 
 PROFILE = load_profile("aviation")
 
@@ -150,3 +152,53 @@ def test_contacts_keep_mobile_and_landline_apart(ingested: IngestResult) -> None
     assert (contacts["phones"].map(len) == contacts["phone_kinds"].map(len)).all()
     kinds = set(contacts["phone_kinds"].explode().dropna())
     assert {"mobile", "landline"} <= kinds  # Company_Contacts carries Cellnumber and Landline
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["organisation_name", "province", "website", "address"]),
+        st.lists(
+            st.tuples(
+                st.integers(0, 5),
+                st.one_of(st.none(), st.text(max_size=12)),
+                st.one_of(st.none(), st.text(max_size=12)),
+                st.integers(1, 9),
+            ),
+            max_size=6,
+            unique_by=lambda t: t[0],
+        ),
+        max_size=4,
+    ),
+    st.sets(st.tuples(st.integers(0, 5), st.sampled_from(["province", "website"])), max_size=4),
+)
+def test_provenance_json_is_what_json_dumps_writes(
+    fields: dict[str, list[tuple[int, str | None, str | None, int]]],
+    clashes: set[tuple[int, str]],
+) -> None:
+    """The column-wise JSON equals ``json.dumps(..., sort_keys=True)`` of the per-cluster
+    dictionaries (quotes, backslashes, non-ASCII and missing values included)."""
+    clusters = pd.Index(range(6))
+    provenance = {
+        field: pd.DataFrame(
+            {
+                "source_record_id": [r for _, r, _, _ in rows],
+                "source": [s for _, _, s, _ in rows],
+                "priority": [p for _, _, _, p in rows],
+            },
+            index=[c for c, _, _, _ in rows],
+        )
+        for field, rows in fields.items()
+    }
+    conflicts = pd.DataFrame(sorted(clashes), columns=["cluster", "field"])
+    expected = {c: {} for c in clusters}
+    for field, rows in fields.items():
+        for cluster, record, source, priority in rows:
+            expected[cluster][field] = {
+                "source": source,
+                "record": record,
+                "priority": priority,
+                "rule": "highest source priority" if (cluster, field) in clashes else "only value",
+            }
+    got = _provenance_json(clusters, provenance, conflicts)
+    assert got.tolist() == [json.dumps(expected[c], sort_keys=True) for c in clusters]
