@@ -329,18 +329,18 @@ def run(
         input_dir=str(input_dir.resolve()) if input_dir else None,
         resolve={"backend": backend} if backend else None,
     )
+    if input_dir is None and not settings.input_dir.exists() and settings.profile == "aviation":
+        from .samples import write_samples
+
+        cfg = settings.config.samples
+        write_samples(settings.input_dir, cfg.n_orgs, cfg.seed)
+        console.print(f"no input folder: wrote the bundled samples to {_q(settings.input_dir)}")
     if stage is not None and stage not in STAGE_NAMES:
         raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(STAGE_NAMES)}.")
+    _preflight(settings)
     stages = [stage] if stage else list(STAGE_NAMES)
     run_id = runner.new_run_id()
     with _lock(settings, run_id, "hotpass run" + (f" --stage {stage}" if stage else ""), wait):
-        if input_dir is None and not settings.input_dir.exists() and settings.profile == "aviation":
-            from .samples import write_samples
-
-            cfg = settings.config.samples
-            write_samples(settings.input_dir, cfg.n_orgs, cfg.seed)
-            console.print(f"no input folder: wrote the bundled samples to {_q(settings.input_dir)}")
-        _preflight(settings)
         _run_stages(settings, stages, run_id)
     _summary(settings, run_id)
 
