@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -32,7 +33,7 @@ from .helpers import hotpass
 PY = sys.executable
 
 
-def _python(code: str, cwd: Path, **kwargs: object) -> subprocess.Popen[str]:
+def _python(code: str, cwd: Path) -> subprocess.Popen[str]:
     """``python -c code`` in ``cwd``, without this process's lock token."""
     env = {k: v for k, v in os.environ.items() if k != ENV}
     return subprocess.Popen(
@@ -42,7 +43,6 @@ def _python(code: str, cwd: Path, **kwargs: object) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        **kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -416,13 +416,15 @@ class _Watch(threading.Thread):
                 self.bad.append(sorted(n for n in seen if seen[n] != self.reference.get(n)))
 
 
-def _start_run(workspace: Path, log: Path, *args: str) -> subprocess.Popen[bytes]:
+def _start_run(
+    workspace: Path, log: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """``hotpass run`` in its own process group, output to ``log``."""
     with log.open("wb") as out:
         return subprocess.Popen(
             [PY, "-m", "hotpass_lib.cli", "run", *args],
             cwd=workspace,
-            env={k: v for k, v in os.environ.items() if k != ENV},
+            env={k: v for k, v in os.environ.items() if k != ENV} | (env or {}),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -480,12 +482,22 @@ def test_two_runs_started_together_in_one_workspace_do_not_corrupt_each_other(
     tmp_path: Path, workspace: Path, mlflow_db: Path
 ) -> None:
     ws = fresh_workspace(tmp_path / "ws", workspace / "data" / "samples", mlflow_db)
-    procs = [_start_run(ws, tmp_path / f"{i}.log", "--stage", "ingest") for i in range(2)]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}"  # a lineage endpoint that refuses
+    closed.close()
+    procs = [
+        _start_run(ws, tmp_path / f"{i}.log", "--stage", "ingest", env={"OPENLINEAGE_URL": url})
+        for i in range(2)
+    ]
     codes = [p.wait(timeout=300) for p in procs]
     assert sorted(codes) == [0, 75], codes
     winner, loser = (procs[0], procs[1]) if codes[0] == 0 else (procs[1], procs[0])
     message = (tmp_path / f"{procs.index(loser)}.log").read_text()
     assert f"in use by `hotpass run --stage ingest` (pid {winner.pid}, run 2" in message
+    log = (tmp_path / f"{procs.index(winner)}.log").read_text()
+    assert log.count(f"OpenLineage endpoint {url} failed") == 1  # one warning, run goes on
     ingest = {k: v for k, v in _data(ws).items() if k.startswith("interim/ingest/")}
     assert ingest == {k: v for k, v in _data(workspace).items() if k.startswith("interim/ingest/")}
-    assert len(list((ws / "runs").glob("2*/manifest.json"))) == 1
+    (run,) = [p.parent for p in (ws / "runs").glob("2*/manifest.json")]
+    assert len((run / "lineage.jsonl").read_text().splitlines()) == 2  # START, COMPLETE
