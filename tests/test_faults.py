@@ -279,12 +279,13 @@ def test_a_second_run_stops_at_once_naming_the_holder(tmp_path: Path, sample_dir
 # --- full disk, unwritable folder -------------------------------------------------------
 
 FULL_DISK = """
-    import resource, signal, sys
+    import atexit, resource, signal, sys
     import pandas as pd
     from hotpass_lib.atomic import OutputError
     from hotpass_lib.store import save_tables
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG
-    resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, resource.RLIM_INFINITY))
+    atexit.register(resource.setrlimit, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
     frame = pd.DataFrame({"name": [f"organisation {i}" * 3 for i in range(20_000)]})
     try:
         save_tables({"small": frame.head(5), "organisations": frame}, sys.argv[1])
@@ -309,6 +310,15 @@ def test_a_full_disk_leaves_the_previous_tables_intact(tmp_path: Path) -> None:
     assert (target / "organisations.parquet").read_bytes() == b"previous SSOT"
 
 
+FULL_KERNEL = """
+import atexit, resource, signal
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, resource.RLIM_INFINITY))
+# space is back when the kernel exits (coverage, under ci/coverage.sh, then saves its data)
+atexit.register(resource.setrlimit, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+"""
+
+
 @pytest.fixture
 def ran(tmp_path: Path, workspace: Path, mlflow_db: Path) -> Path:
     """A copy of the session's completed workspace, to run again in."""
@@ -324,10 +334,7 @@ def test_a_full_disk_while_publishing_fails_clearly_and_keeps_the_ssot(ran: Path
     startup file, so only the kernel writing the SSOT is limited), like a full disk."""
     startup = ran / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
-    (startup / "00-full-disk.py").write_text(
-        "import resource, signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
-        "resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))\n"
-    )
+    (startup / "00-full-disk.py").write_text(FULL_KERNEL)
     before = _data(ran)
     done = hotpass(
         "run", "--stage", "publish", cwd=ran, env={**os.environ, "IPYTHONDIR": str(ran / "ipython")}
