@@ -1,8 +1,9 @@
 """The ``hotpass`` command.
 
 Exit codes: 0 success; 1 a stage or check failed (the message points at the evidence or
-the fix); 2 bad input, configuration or usage (the message names what to fix); 130
-interrupted (nothing partial is left).
+the fix); 2 bad input, configuration or usage, or an output that cannot be written (the
+message names what to fix); 75 another run is using the workspace (try again later, or
+pass ``--wait``); 130 interrupted (nothing partial is left).
 """
 
 from __future__ import annotations
@@ -58,9 +59,17 @@ def _q(value: object) -> str:
 
 console = _console()
 STATE = {"debug": False}
+BUSY = 75
+"""Exit code when another run holds the workspace (``EX_TEMPFAIL``: try again later)."""
 
 ParamsOption = Annotated[
     Path | None, typer.Option(help="params file (default: params/pipeline.yaml)")
+]
+WaitOption = Annotated[
+    bool,
+    typer.Option(
+        "--wait", help="if another run is using this workspace, wait for it instead of stopping"
+    ),
 ]
 RunArgument = Annotated[
     str, typer.Argument(help="a run id (see `hotpass evidence list`) or its folder")
@@ -245,6 +254,12 @@ def _preflight(settings: Settings) -> None:
             "and headers. Fix: check --input-dir and --profile, or draft one with "
             "`hotpass init`."
         )
+    from .atomic import ensure_writable
+
+    for name in STAGE_NAMES:
+        for out in settings.stage_io(name)[1]:
+            ensure_writable(out)
+    ensure_writable(settings.runs_dir)
     problem = backend_problem(settings.config.resolve)
     if problem:
         raise UserError(problem)
@@ -253,6 +268,16 @@ def _preflight(settings: Settings) -> None:
             f"Jupyter kernel {settings.kernel!r} is not registered. "
             "Fix: run `hotpass doctor` (or `make setup`)."
         )
+
+
+def _lock(settings: Settings, run_id: str, command: str, wait: bool) -> Any:
+    """The workspace lock for a command (:mod:`hotpass_lib.workspace`)."""
+    from .workspace import workspace_lock
+
+    def waiting(holder: str) -> None:
+        console.print(f"[yellow]waiting:[/yellow] this workspace is in use by {_q(holder)}")
+
+    return workspace_lock(settings, run_id, command, wait, waiting)
 
 
 def _interrupted() -> typer.Exit:
@@ -295,6 +320,7 @@ def run(
         str | None,
         typer.Option(help="where entity resolution runs: duckdb or spark (resolve.backend)"),
     ] = None,
+    wait: WaitOption = False,
 ) -> None:
     """Run the pipeline (the runner `dvc repro` uses) on a folder of workbooks, here."""
     settings = _settings(
@@ -314,6 +340,13 @@ def run(
     _preflight(settings)
     stages = [stage] if stage else list(STAGE_NAMES)
     run_id = runner.new_run_id()
+    with _lock(settings, run_id, "hotpass run" + (f" --stage {stage}" if stage else ""), wait):
+        _run_stages(settings, stages, run_id)
+    _summary(settings, run_id)
+
+
+def _run_stages(settings: Settings, stages: list[str], run_id: str) -> None:
+    """Run ``stages`` in order under one run id, with a progress bar per stage."""
     columns = (
         TextColumn("{task.description:<9}"),
         BarColumn(),
@@ -360,22 +393,24 @@ def run(
             if warm:
                 warm.shutdown()
             runner.finish_tracking()
-    _summary(settings, run_id)
 
 
 @app.command()
 def stage(
     name: Annotated[str, typer.Argument(help=f"one of {list(STAGE_NAMES)}")],
     params: ParamsOption = None,
+    wait: WaitOption = False,
 ) -> None:
     """Run one stage notebook through the runner (this is what dvc.yaml calls)."""
     from .kernels import ensure_kernel
 
     settings = _settings(params)
     ensure_kernel(settings.kernel)
+    run_id = runner.current_run_id(settings)
     runner.track_in_background()  # MLflow imports while the notebook runs
     try:
-        record = runner.run_stage(name, settings)
+        with _lock(settings, run_id, f"hotpass stage {name}", wait):
+            record = runner.run_stage(name, settings, run_id)
     except runner.StageFailed as exc:
         console.print(f"[red]{_q(exc)}[/red]")
         raise typer.Exit(1) from None
@@ -413,6 +448,7 @@ def pipeline(
         ),
     ] = None,
     params: ParamsOption = None,
+    wait: WaitOption = False,
 ) -> None:
     """Run `dvc repro` (the stages that changed) under one run id, then say where things are.
 
@@ -446,7 +482,10 @@ def pipeline(
             "`hotpass pipeline --write` regenerates it."
         )
     run_id = runner.new_run_id()
-    with telemetry.run(settings, run_id, {"hotpass.command": "dvc repro"}) as current:
+    with (
+        _lock(settings, run_id, "hotpass pipeline", wait),  # its stages run inside this hold
+        telemetry.run(settings, run_id, {"hotpass.command": "dvc repro"}) as current,
+    ):
         env = {  # read inside the span: DVC and the stages join the run's trace
             **runner.offline_env(),
             "HOTPASS_RUN_ID": run_id,
@@ -575,8 +614,13 @@ def evidence_verify(run: RunArgument, params: ParamsOption = None) -> None:
 
 def main() -> None:
     """Entry point: errors a person can act on are one line; tracebacks only with --debug."""
+    from .workspace import WorkspaceBusy
+
     try:
         code = app(standalone_mode=False)  # returns the exit code of typer.Exit
+    except WorkspaceBusy as exc:
+        console.print(f"[red]busy:[/red] {_q(exc)}")
+        sys.exit(BUSY)
     except (HotpassError, FileNotFoundError) as exc:
         if STATE["debug"]:
             raise

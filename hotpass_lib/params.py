@@ -38,9 +38,11 @@ class Evidence(_Strict):
 
 
 class Lineage(_Strict):
-    """Where OpenLineage events go: ``url`` (e.g. Marquez), or ``runs/<id>/lineage.jsonl``."""
+    """Where OpenLineage events go: always ``runs/<id>/lineage.jsonl``, and also ``url`` (e.g.
+    Marquez) when set, each event within ``timeout_s`` (the first failure stops sending)."""
 
     url: str | None = None
+    timeout_s: float = Field(default=3.0, gt=0, le=60, description="seconds per HTTP event")
 
 
 class Telemetry(_Strict):

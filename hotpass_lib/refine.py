@@ -161,7 +161,7 @@ def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFra
         keys = pd.MultiIndex.from_arrays([frame.index, [field] * len(frame)])
         rule = np.where(keys.isin(clashing), '"highest source priority"', '"only value"')
         entry = (
-            f"{json.dumps(field)}: {{\"priority\": "
+            f'{json.dumps(field)}: {{"priority": '
             + frame["priority"].astype(int).astype(str).to_numpy(dtype=object)
             + ', "record": '
             + _json_texts(frame["source_record_id"]).to_numpy(dtype=object)

@@ -130,6 +130,48 @@ def warm_kernel(stage: str, settings: Settings) -> WarmKernel | None:
         return None
 
 
+def _papermill(
+    stage: str,
+    source: Path,
+    executed: Path,
+    parameters: dict[str, Any],
+    settings: Settings,
+    progress: Progress | None,
+    kernel: WarmKernel | None,
+) -> tuple[str | None, str]:
+    """Run the notebook with papermill; (the failing cell's error, its traceback) or
+    (``None``, ""). The kernel is shut down afterwards."""
+    import papermill
+
+    watcher = None
+    if progress:
+        total = len(json.loads(source.read_text(encoding="utf-8"))["cells"]) + 1  # + injected
+        watcher = _CellWatcher(stage, executed, total, progress)
+        watcher.start()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=parameters,
+            kernel_name=settings.kernel,
+            cwd=str(source.parent),
+            progress_bar=False,
+            request_save_on_cell_execute=progress is not None,
+            execution_timeout=settings.cell_timeout_s,
+            start_timeout=120,
+            km=kernel.take() if kernel else None,
+        )
+    except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
+        return _failure(exc), traceback.format_exc()
+    finally:
+        if kernel:
+            kernel.shutdown()
+        if watcher:
+            watcher.done.set()
+            watcher.join()
+    return None, ""
+
+
 def run_stage(
     stage: str,
     settings: Settings,
@@ -159,7 +201,7 @@ def run_stage(
             run_dir=run_dir,
             configured=settings.config.telemetry.exporter,
         ) as current:
-            record = _execute(stage, settings, run_id, run_dir, progress, kernel)
+            record = _stage(stage, settings, run_id, run_dir, progress, kernel)
             if current is not None:
                 current.set_attributes({f"hotpass.{k}": v for k, v in record["metrics"].items()})
     finally:
@@ -168,7 +210,7 @@ def run_stage(
     return record
 
 
-def _execute(
+def _stage(
     stage: str,
     settings: Settings,
     run_id: str,
@@ -184,39 +226,19 @@ def _execute(
     source = notebooks_dir() / STAGES[stage]
     executed = run_dir / STAGES[stage]
     html_path = executed.with_suffix(".html")
-    inputs, outputs = settings.stage_io(stage)
-    client = lineage.lineage_client(run_dir, settings.config.lineage.url)
-    started = now()
-    lineage.emit(
-        client, "START", stage, run_id, started, lineage.datasets(inputs, settings.root, False), []
+    inputs, outputs = settings.lineage_inputs(stage), settings.stage_io(stage)[1]
+    client = lineage.lineage_client(
+        run_dir, settings.config.lineage.url, settings.config.lineage.timeout_s
     )
+    started = now()
+    lineage.emit(client, "START", stage, run_id, started, lineage.datasets(inputs, False), [])
 
     kernel = kernel or warm_kernel(stage, settings)
     declared = papermill.inspect_notebook(str(source))
     parameters = {k: v for k, v in settings.notebook_parameters(run_dir).items() if k in declared}
-    error = None
-    watcher = None
-    if progress:
-        total = len(json.loads(source.read_text(encoding="utf-8"))["cells"]) + 1  # + injected
-        watcher = _CellWatcher(stage, executed, total, progress)
-        watcher.start()
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=parameters,
-            kernel_name=settings.kernel,
-            cwd=str(source.parent),
-            progress_bar=False,
-            request_save_on_cell_execute=progress is not None,
-            execution_timeout=settings.cell_timeout_s,
-            start_timeout=120,
-            km=kernel.take() if kernel else None,
-        )
-    except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
-        error = _failure(exc)
-        trace = traceback.format_exc()
-    except KeyboardInterrupt:
+        error, trace = _papermill(stage, source, executed, parameters, settings, progress, kernel)
+    except KeyboardInterrupt:  # Ctrl-C while the notebook ran, or while its kernel stopped
         stopped = now()
         lineage.emit(client, "ABORT", stage, run_id, stopped, [], [])
         record: dict[str, Any] = {
@@ -233,12 +255,6 @@ def _execute(
         }
         update_manifest(settings, run_id, stage, record)
         raise
-    finally:
-        if kernel:
-            kernel.shutdown()
-        if watcher:
-            watcher.done.set()
-            watcher.join()
     finished = now()
     if error:
         error = mask_text(error) if settings.mask_pii else error
@@ -277,8 +293,8 @@ def _execute(
         stage,
         run_id,
         finished,
-        lineage.datasets(inputs, settings.root, False, quality),
-        lineage.datasets(outputs, settings.root, True),
+        lineage.datasets(inputs, False, quality),
+        lineage.datasets(outputs, True),
     )
     settings.metrics_dir.mkdir(parents=True, exist_ok=True)
     write_text(

@@ -98,6 +98,24 @@ class Settings:
         outputs = [self._path(spec.out), *map(self._path, spec.extra_outs)]
         return inputs, outputs
 
+    def lineage_inputs(self, name: str) -> list[Path]:
+        """The files a stage reads, as its lineage inputs: the workbooks in the input folder,
+        the tables it reads (each the file an earlier stage wrote) and its other files."""
+        from .read import spreadsheets
+
+        spec: Stage = stage(name)
+        files = (
+            spreadsheets(self.input_dir) if spec.reads_input_dir and self.input_dir.is_dir() else []
+        )
+        files += [
+            self.table_dir(upstream) / f"{table}.parquet"
+            for upstream, tables in spec.reads.items()
+            for table in tables
+        ]
+        files += [self._path(f) for f in spec.files]
+        files += [p for p in map(self._path, spec.optional_files) if p.exists()]
+        return files
+
     def table_dir(self, name: str) -> Path:
         """The folder stage ``name`` writes its tables to."""
         return self._path(stage(name).out)

@@ -54,3 +54,26 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def truth(sample_dir: Path) -> pd.DataFrame:
     return pd.read_csv(sample_dir / "ground_truth.csv", dtype=str, keep_default_na=False)
+
+
+@pytest.fixture(scope="session")
+def mlflow_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow store with its tables made (MLflow's first use of a store costs about
+    10 s): a test that starts a fresh workspace copies it to ``runs/mlflow.db``."""
+    from mlflow import MlflowClient
+
+    path = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+def fresh_workspace(root: Path, samples: Path | None, mlflow_db: Path) -> Path:
+    """A workspace at ``root`` with a copy of ``samples`` as its input folder (none if
+    ``None``) and a ready MLflow store; nothing run yet."""
+    import shutil
+
+    if samples is not None:
+        shutil.copytree(samples, root / "data" / "samples")
+    (root / "runs").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mlflow_db, root / "runs" / "mlflow.db")
+    return root

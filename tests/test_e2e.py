@@ -16,7 +16,7 @@ from hotpass_lib.samples import SACAA_FILE, write_samples
 from hotpass_lib.store import load_table
 
 from .helpers import contact_values, evidence_pages, hotpass, run_dir_of
-from .test_lineage import validate_event
+from .openlineage_schema import validate_event
 
 pytestmark = pytest.mark.e2e
 
@@ -106,18 +106,57 @@ def test_lineage_has_start_and_complete_per_stage(workspace: Path) -> None:
         e for e in events if e["job"]["name"] == "hotpass.publish" and e["eventType"] == "COMPLETE"
     )
     outputs = {o["name"]: o for o in publish["outputs"]}
-    orgs = outputs["data/refined/organisations.parquet"]
+    orgs = outputs[str(workspace / "data" / "refined" / "organisations.parquet")]
     assert orgs["outputFacets"]["outputStatistics"]["rowCount"] > 0
     assert orgs["facets"]["schema"]["fields"]
     validate = next(
         e for e in events if e["job"]["name"] == "hotpass.validate" and e["eventType"] == "COMPLETE"
     )
     checked = {i["name"]: i.get("inputFacets", {}) for i in validate["inputs"]}
-    facet = checked["data/interim/ingest/organisations.parquet"]["dataQualityAssertions"]
+    table = workspace / "data" / "interim" / "ingest" / "organisations.parquet"
+    facet = checked[str(table)]["dataQualityAssertions"]
     assert any(
         a["assertion"] == "expect_column_values_to_be_in_set" and a.get("column") == "province"
         for a in facet["assertions"]
     )
+
+
+def test_lineage_connects_the_workbooks_to_the_published_outputs(workspace: Path) -> None:
+    """Each stage reads what earlier stages wrote, by (namespace, name): one graph from the
+    input workbooks, through every stage, to the files in data/refined."""
+    from hotpass_lib.stages import BY_NAME, NAMES
+
+    events = [
+        json.loads(line)
+        for line in (_run_dir(workspace) / "lineage.jsonl").read_text().splitlines()
+    ]
+    done = {
+        e["job"]["name"].removeprefix("hotpass."): e for e in events if e["eventType"] == "COMPLETE"
+    }
+    ids = {
+        side: {s: {(d["namespace"], d["name"]) for d in e[side]} for s, e in done.items()}
+        for side in ("inputs", "outputs")
+    }
+    data = workspace / "data"
+    named = {d for side in ids.values() for found in side.values() for d in found}
+    assert all(ns == "file" and Path(name).is_absolute() for ns, name in named)
+    for stage in NAMES[1:]:
+        upstream = set().union(*(ids["outputs"][u] for u in BY_NAME[stage].reads))
+        tables = {i for i in ids["inputs"][stage] if i[1].startswith(str(data / "interim"))}
+        assert tables and tables <= upstream, stage  # every table read was written before
+        assert {u for u in upstream if u in ids["inputs"][stage]} == tables
+    workbooks = {i for i in ids["inputs"]["ingest"] if i[1].endswith(".xlsx")}
+    assert len(workbooks) == 3 and all(ns == "file" for ns, _ in workbooks)
+    reached, frontier = set(workbooks), set(workbooks)
+    while frontier:  # follow dataset -> stage -> dataset
+        stages = {s for s in NAMES if ids["inputs"][s] & frontier}
+        frontier = set().union(*(ids["outputs"][s] for s in stages)) - reached
+        reached |= frontier
+    published = {("file", str(p)) for p in (data / "refined").iterdir()}
+    assert len(published) == 7 and published <= reached
+    assert published == ids["outputs"]["publish"] - {
+        i for i in ids["outputs"]["publish"] if not i[1].startswith(str(data / "refined"))
+    }
 
 
 def test_mlflow_has_one_parent_and_four_children(workspace: Path) -> None:
