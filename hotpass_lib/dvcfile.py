@@ -125,7 +125,10 @@ def _stage(
             deps.append(path)
     text = f"  {spec.name}:\n    cmd: hotpass stage {spec.name}\n    deps:\n" + _list(deps)
     text += _params(spec.params)
-    text += "    outs:\n" + _list([expand(spec.out, values)])
+    # persist: DVC keeps the last outputs in place while the stage runs (by default it
+    # deletes them first); the stage swaps its new folder in atomically when it succeeds,
+    # so a failed or killed stage leaves the previous outputs (the last SSOT) intact
+    text += f"    outs:\n      - {expand(spec.out, values)}:\n          persist: true\n"
     metrics = f"{values['metrics_dir']}/{spec.name}.json"
     text += f"    metrics:\n      - {metrics}:\n          cache: false\n"
     if spec.plots:

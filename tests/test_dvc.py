@@ -87,3 +87,20 @@ def test_repro_twice_runs_each_stage_once(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / ".dvc" / "cache")
     _dvc(tmp_path, "pull")
     assert refined.read_bytes() == digest
+
+    # a stage that fails under dvc repro leaves every earlier output in place (persist:
+    # DVC does not delete them first) and records nothing in dvc.lock
+    data = {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in sorted((tmp_path / "data").rglob("*"))
+        if p.is_file() and "metrics" not in p.parts
+    }
+    lock = (tmp_path / "dvc.lock").read_text()
+    broken = hotpass("pipeline", "--set", "profile=no-such-profile", cwd=tmp_path)
+    assert broken.returncode != 0
+    assert {
+        str(p.relative_to(tmp_path)): p.read_bytes()
+        for p in sorted((tmp_path / "data").rglob("*"))
+        if p.is_file() and "metrics" not in p.parts
+    } == data
+    assert (tmp_path / "dvc.lock").read_text() == lock
