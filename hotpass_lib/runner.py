@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -79,25 +78,30 @@ Progress = Callable[[str, int, int], None]
 """Called with (stage, cells done, cells in all) while a notebook runs."""
 
 
-class _CellWatcher(threading.Thread):
-    """Reports cell progress by reading the executed notebook papermill saves per cell."""
+ENGINE = "hotpass"
+"""The papermill engine stages run on (:func:`_register_engine`)."""
 
-    def __init__(self, stage: str, path: Path, total: int, report: Progress) -> None:
-        super().__init__(daemon=True)
-        self.stage, self.path, self.total, self.report = stage, path, total, report
-        self.done = threading.Event()
 
-    def run(self) -> None:
-        while not self.done.wait(0.3):
+def _register_engine() -> None:
+    """Register papermill's nbclient engine as :data:`ENGINE`, writing the executed notebook
+    once, when it ends, instead of after every cell (two full writes and schema validations
+    per cell: about a second of the runner's CPU per run). A notebook whose kernel dies or
+    times out, which papermill would then not write at all, is written as far as it got, so
+    the evidence still shows where it stopped."""
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class EvidenceEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            target = kwargs.pop("evidence_path")
             try:
-                cells = json.loads(self.path.read_text(encoding="utf-8"))["cells"]
-            except (OSError, ValueError, KeyError):
-                continue
-            finished = sum(
-                c.get("metadata", {}).get("papermill", {}).get("status") == "completed"
-                for c in cells
-            )
-            self.report(self.stage, finished, self.total)
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            except BaseException:
+                write_ipynb(nb_man.nb, target)
+                raise
+
+    papermill_engines.register(ENGINE, EvidenceEngine)
 
 
 def _failure(exc: Exception) -> str:
@@ -148,6 +152,8 @@ def run_stage(
 
     from .scraps import read_scraps
 
+    _register_engine()
+
     os.environ.update(offline_env())  # kernels started from here inherit it
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; stages: {list(STAGES)}")
@@ -168,23 +174,25 @@ def run_stage(
     declared = papermill.inspect_notebook(str(source))
     parameters = {k: v for k, v in settings.notebook_parameters(run_dir).items() if k in declared}
     error = None
-    watcher = None
-    if progress:
+    hooks: dict[str, Any] = {}
+    if progress:  # nbclient calls this as each cell starts: the cells before it are done
         total = len(json.loads(source.read_text(encoding="utf-8"))["cells"]) + 1  # + injected
-        watcher = _CellWatcher(stage, executed, total, progress)
-        watcher.start()
+        hooks["on_cell_start"] = lambda cell, cell_index: progress(stage, cell_index, total)
     try:
         papermill.execute_notebook(
             str(source),
             str(executed),
             parameters=parameters,
+            engine_name=ENGINE,
+            request_save_on_cell_execute=False,  # written when it ends (see _register_engine)
+            evidence_path=str(executed),
             kernel_name=settings.kernel,
             cwd=str(source.parent),
             progress_bar=False,
-            request_save_on_cell_execute=progress is not None,
             execution_timeout=settings.cell_timeout_s,
             start_timeout=120,
             km=kernel.take() if kernel else None,
+            **hooks,
         )
     except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
         error = _failure(exc)
@@ -209,9 +217,6 @@ def run_stage(
     finally:
         if kernel:
             kernel.shutdown()
-        if watcher:
-            watcher.done.set()
-            watcher.join()
     finished = now()
     if error:
         error = mask_text(error) if settings.mask_pii else error
