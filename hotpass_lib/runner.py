@@ -18,7 +18,6 @@ import logging
 import os
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import lineage, tracking
