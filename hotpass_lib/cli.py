@@ -321,9 +321,10 @@ def run(
         TextColumn("cells"),
         TimeElapsedColumn(),
     )
-    # The next stage's kernel starts (and imports) while the current stage runs; MLflow
-    # logging runs in the background.
-    warm = runner.warm_kernel(stages[0], settings)
+    # Kernels are forked from a zygote that imports every stage's libraries once; the next
+    # stage's kernel starts while the current stage runs; MLflow logs in the background.
+    zygote = runner.start_zygote(stages, settings)
+    warm = runner.warm_kernel(stages[0], settings, zygote)
     runner.track_in_background()
     try:
         with Progress(*columns, console=console, transient=False) as bar:
@@ -335,7 +336,8 @@ def run(
 
             for i, name in enumerate(stages):
                 current = warm
-                warm = runner.warm_kernel(stages[i + 1], settings) if i + 1 < len(stages) else None
+                following = stages[i + 1] if i + 1 < len(stages) else None
+                warm = runner.warm_kernel(following, settings, zygote) if following else None
                 try:
                     record = runner.run_stage(name, settings, run_id, report, kernel=current)
                 except runner.StageFailed as exc:
@@ -355,6 +357,8 @@ def run(
     finally:
         if warm:
             warm.shutdown()
+        if zygote:
+            zygote.shutdown()
         runner.finish_tracking()
     _summary(settings, run_id)
 

@@ -33,7 +33,7 @@ from .stages import BY_NAME, NAMES
 from .tracking import finish_tracking, track_in_background
 
 if TYPE_CHECKING:
-    from .kernels import WarmKernel
+    from .kernels import KernelZygote, WarmKernel
 
 __all__ = [
     "OFFLINE_ENV",
@@ -119,14 +119,37 @@ def offline_env() -> dict[str, str]:
     return env
 
 
-def warm_kernel(stage: str, settings: Settings) -> WarmKernel | None:
-    """Start ``stage``'s kernel now and import its libraries in the background."""
+def start_zygote(stages: list[str], settings: Settings) -> KernelZygote | None:
+    """A kernel zygote importing the libraries of ``stages`` (see :mod:`hotpass_lib.kernels`),
+    if kernels can be forked here; ``None`` otherwise (each kernel then starts on its own)."""
+    from .kernels import LAZY_IMPORTS, KernelZygote, forking_possible
+
+    if len(stages) < 2 or not forking_possible():
+        return None
+    os.environ.update(offline_env())  # the zygote, and so every kernel, inherits it
+    notebooks = {stage: notebooks_dir() / STAGES[stage] for stage in stages}
+    try:
+        return KernelZygote(settings.kernel, notebooks, LAZY_IMPORTS)
+    except Exception as exc:
+        logging.getLogger(__name__).debug("no kernel zygote: %s", exc)
+        return None
+
+
+def warm_kernel(
+    stage: str, settings: Settings, zygote: KernelZygote | None = None
+) -> WarmKernel | None:
+    """Start ``stage``'s kernel now (forked from ``zygote`` if given) and import its
+    libraries in the background."""
     from .kernels import LAZY_IMPORTS, WarmKernel
 
     os.environ.update(offline_env())  # kernels started from here inherit it
     try:
         return WarmKernel(
-            settings.kernel, notebooks_dir() / STAGES[stage], LAZY_IMPORTS.get(stage, ())
+            settings.kernel,
+            notebooks_dir() / STAGES[stage],
+            LAZY_IMPORTS.get(stage, ()),
+            zygote=zygote,
+            stage=stage,
         )
     except Exception as exc:  # papermill then starts a kernel itself, and reports why not
         logging.getLogger(__name__).debug("no warm kernel for %s: %s", stage, exc)
