@@ -255,6 +255,9 @@ def serve(listener: socket.socket, plan: Path) -> None:
     signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops it, not a Ctrl-C
     Zygote(listener, phases).run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # nothing to clean up: finalising thousands of modules would take a second
 
 
 if __name__ == "__main__":

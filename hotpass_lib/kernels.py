@@ -174,7 +174,7 @@ class KernelZygote:
         try:
             if self.process.stdin:
                 self.process.stdin.close()
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import lineage, tracking
 from .atomic import write_text
+from .deferred import defer_iri_grammars
 from .errors import HotpassError
 from .evidence import relative
 from .privacy import mask_text
@@ -48,6 +49,8 @@ __all__ = [
     "track_in_background",
     "warm_kernel",
 ]
+
+defer_iri_grammars()  # before papermill and nbconvert import jsonschema (see hotpass_lib.deferred)
 
 PROJECT_DIR = CHECKOUT
 """The source checkout (tests and the benchmark run from it)."""
