@@ -144,8 +144,10 @@ class Zygote:
         return stage in self.imported or stage not in self.planned
 
     def poll(self, timeout: float | None) -> bool:
-        """Take new requests and fork those whose phase is imported; False once the runner
-        has gone (standard input closed)."""
+        """Fork the kernels whose phase is imported, then wait up to ``timeout`` for new
+        requests (and fork those that can be); False once the runner has gone (standard
+        input closed)."""
+        self.fork_ready()
         for key, _ in self.selector.select(timeout):
             if key.fileobj is self.listener:
                 conn, _ = self.listener.accept()
@@ -156,13 +158,14 @@ class Zygote:
                     conn.close()
             elif not os.read(sys.stdin.fileno(), 1 << 10):
                 return False
-        waiting, self.waiting = self.waiting, []
-        for request in waiting:
-            if self.ready(request.stage):
-                self.fork(request)
-            else:
-                self.waiting.append(request)
+        self.fork_ready()
         return True
+
+    def fork_ready(self) -> None:
+        """Fork a kernel for each waiting request whose stage's phase is imported."""
+        for request in [r for r in self.waiting if self.ready(r.stage)]:
+            self.waiting.remove(request)
+            self.fork(request)
 
     def fork(self, request: Request) -> None:
         sys.stdout.flush()
@@ -173,9 +176,11 @@ class Zygote:
             try:
                 self.selector.close()
                 self.listener.close()
-                for other in self.waiting:
-                    other.conn.close()
                 request.conn.close()
+                for other in self.waiting:  # not this kernel's to hold
+                    other.conn.close()
+                    for fd in other.fds:
+                        os.close(fd)
                 become_kernel(request, self.set_by_imports())
                 code = 0
             except SystemExit as exc:

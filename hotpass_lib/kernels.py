@@ -104,13 +104,8 @@ def fork_prefix(argv: list[str]) -> list[str] | None:
 
 
 def forking_possible() -> bool:
-    """Whether kernels may be forked here: Linux, not turned off (:data:`FORK_ENV`), and not
-    under coverage (it measures each kernel from its own start)."""
-    return (
-        sys.platform == "linux"
-        and os.environ.get(FORK_ENV, "1") != "0"
-        and "COVERAGE_PROCESS_CONFIG" not in os.environ
-    )
+    """Whether kernels may be forked here: on Linux, unless turned off (:data:`FORK_ENV`)."""
+    return sys.platform == "linux" and os.environ.get(FORK_ENV, "1") != "0"
 
 
 class _ForkedSpecs(KernelSpecManager):
