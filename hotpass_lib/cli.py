@@ -7,13 +7,14 @@ interrupted (nothing partial is left).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 import yaml
@@ -311,8 +312,17 @@ def run(
         console.print(f"no input folder: wrote the bundled samples to {_q(settings.input_dir)}")
     if stage is not None and stage not in STAGE_NAMES:
         raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(STAGE_NAMES)}.")
-    _preflight(settings)
     stages = [stage] if stage else list(STAGE_NAMES)
+    # Kernels are forked from a zygote that imports every stage's libraries once (it starts
+    # importing while the checks run); the next stage's kernel starts while the current
+    # stage runs; MLflow logs in the background.
+    zygote = runner.start_zygote(stages, settings)
+    try:
+        _preflight(settings)
+    except BaseException:
+        if zygote:
+            zygote.shutdown()
+        raise
     run_id = runner.new_run_id()
     columns = (
         TextColumn("{task.description:<9}"),
@@ -321,9 +331,6 @@ def run(
         TextColumn("cells"),
         TimeElapsedColumn(),
     )
-    # Kernels are forked from a zygote that imports every stage's libraries once; the next
-    # stage's kernel starts while the current stage runs; MLflow logs in the background.
-    zygote = runner.start_zygote(stages, settings)
     warm = runner.warm_kernel(stages[0], settings, zygote)
     runner.track_in_background()
     try:
@@ -555,20 +562,32 @@ def main() -> None:
         if STATE["debug"]:
             raise
         console.print(f"[red]error:[/red] {_q(exc)}")
-        sys.exit(2)
+        exit_now(2)
     except KeyboardInterrupt:
         raise SystemExit(_interrupted().exit_code) from None
     except Exception as exc:  # usage errors (they know how to show themselves) and the unexpected
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            sys.exit(exc.exit_code)
+            exit_now(exc.exit_code)
         if STATE["debug"]:
             raise
         console.print(
             f"[red]error:[/red] {type(exc).__name__}: {_q(exc)} (run with --debug for details)"
         )
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        exit_now(1)
+    exit_now(code if isinstance(code, int) else 0)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process once its work is done and reported: run the exit handlers (logging,
+    temporary files, coverage), flush the console, and skip tearing the interpreter down,
+    which takes more than a second after a run has loaded MLflow, nbconvert and pandas
+    (freeing every module's objects one by one). Background work has been waited for by
+    then (:func:`hotpass_lib.tracking.finish_tracking`)."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
