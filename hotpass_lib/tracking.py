@@ -3,13 +3,9 @@ registered as ``hotpass-entity-resolution``; logged in the caller's thread or a 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import os
-import sys
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,25 +199,11 @@ def log(
     _tracking.log(settings, run_id, stage, record, html_path)
 
 
-BACKGROUND_NICENESS = 10
-
-
-def lower_priority() -> None:
-    """Run the calling thread at a lower CPU priority (Linux: a thread's own niceness), so
-    that background work (MLflow logging) gives way to the stage running and to the kernels
-    starting: on two cores they compete."""
-    if hasattr(os, "setpriority") and sys.platform == "linux":
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
-
-
 def track_in_background() -> None:
     """From now on log to MLflow from a background thread (importing MLflow there at once),
     so the next stage need not wait; call :func:`finish_tracking` before the process ends."""
     if _tracking.executor is None:
-        _tracking.executor = ThreadPoolExecutor(
-            1, thread_name_prefix="hotpass-tracking", initializer=lower_priority
-        )
+        _tracking.executor = ThreadPoolExecutor(1, thread_name_prefix="hotpass-tracking")
         _tracking.pending.append(_tracking.executor.submit(__import__, "mlflow"))
 
 
