@@ -363,10 +363,10 @@ def run(
                 )
     finally:
         if warm:
-            warm.shutdown()
+            warm.shutdown(wait=False)
         if zygote:
             zygote.shutdown()
-        runner.finish_tracking()
+        runner.finish_background()
     _summary(settings, run_id)
 
 
@@ -389,7 +389,7 @@ def stage(
     except KeyboardInterrupt:
         raise _interrupted() from None
     finally:
-        runner.finish_tracking()
+        runner.finish_background()
     console.print(
         f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {_q(record['html'])}"
     )

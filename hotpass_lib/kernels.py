@@ -178,6 +178,16 @@ class KernelZygote:
             shutil.rmtree(self._dir, ignore_errors=True)
 
 
+_STOPPING: list[threading.Thread] = []
+"""Kernels being shut down in the background."""
+
+
+def wait_for_shutdowns() -> None:
+    """Return when every kernel shut down in the background has stopped."""
+    while _STOPPING:
+        _STOPPING.pop().join()
+
+
 class WarmKernel:
     """A started kernel whose imports are under way; hand it to papermill with :meth:`take`.
     With ``zygote``, the kernel is forked from it."""
@@ -238,8 +248,15 @@ class WarmKernel:
         self.shutdown()
         return None
 
-    def shutdown(self) -> None:
-        """Stop the kernel (an unused warm kernel, or one a stage has finished with)."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the kernel (an unused warm kernel, or one a stage has finished with); with
+        ``wait=False`` in a background thread, so the next stage need not wait for it (see
+        :func:`wait_for_shutdowns`)."""
+        if not wait:
+            stopping = threading.Thread(target=self.shutdown, name="hotpass-kernel-shutdown")
+            _STOPPING.append(stopping)
+            stopping.start()
+            return
         try:
             if self.km.has_kernel:
                 # Under coverage (ci/coverage.sh) stop gracefully: a killed kernel never

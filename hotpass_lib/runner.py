@@ -42,6 +42,7 @@ __all__ = [
     "Settings",
     "StageFailed",
     "current_run_id",
+    "finish_background",
     "finish_tracking",
     "new_run_id",
     "offline_env",
@@ -136,6 +137,17 @@ def start_zygote(stages: list[str], settings: Settings) -> KernelZygote | None:
     except Exception as exc:
         logging.getLogger(__name__).debug("no kernel zygote: %s", exc)
         return None
+
+
+def finish_background() -> None:
+    """Wait for what runs in the background (kernels being stopped, MLflow logging); call
+    before the process ends. Raises the first error of the MLflow logging."""
+    from .kernels import wait_for_shutdowns
+
+    try:
+        wait_for_shutdowns()
+    finally:
+        finish_tracking()
 
 
 def warm_kernel(
@@ -240,8 +252,8 @@ def run_stage(
         update_manifest(settings, run_id, stage, record)
         raise
     finally:
-        if kernel:
-            kernel.shutdown()
+        if kernel:  # stopped while the evidence is recorded (see finish_background)
+            kernel.shutdown(wait=False)
     finished = now()
     if error:
         error = mask_text(error) if settings.mask_pii else error

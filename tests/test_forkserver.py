@@ -131,9 +131,12 @@ def test_an_interrupt_reaches_a_forked_kernel(probe: Path, zygote: KernelZygote)
     try:
         client.wait_for_ready(timeout=120)
         msg_id = client.execute("import time\nfor _ in range(600): time.sleep(0.1)")
-        busy: dict = {}
-        while busy.get("content", {}).get("execution_state") != "busy":
-            busy = client.get_iopub_msg(timeout=60)
+        started: dict = {}  # the cell has begun (not the silent warm-up before it)
+        while not (
+            started.get("msg_type") == "execute_input"
+            and started["parent_header"].get("msg_id") == msg_id
+        ):
+            started = client.get_iopub_msg(timeout=60)
         km.interrupt_kernel()
         reply: dict = {}
         while reply.get("parent_header", {}).get("msg_id") != msg_id:
