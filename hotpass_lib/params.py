@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
-from .resolve import Engine
 
 
 class _Strict(BaseModel):
@@ -47,6 +46,21 @@ class Runner(_Strict):
 
     kernel: str = "hotpass"
     cell_timeout_s: int = Field(default=600, ge=1)
+
+
+class Engine(_Strict):
+    """Where the match model runs (``resolve:`` in ``params/pipeline.yaml``)."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    threads: int = Field(default=2, ge=1, description="DuckDB threads")
+    memory_limit: str = Field(default="2GB", description="DuckDB memory limit")
+    spark_master: str = Field(default="local[2]", description="e.g. local[*], yarn, spark://h:7077")
+    spark_checkpoint_dir: str | None = Field(
+        default=None,
+        description="shared folder for Splink's intermediate tables on a cluster; "
+        "unset: keep them in Spark's memory (local mode)",
+    )
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
 
 
 class PipelineParams(_Strict):
