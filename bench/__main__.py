@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -28,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from hotpass_lib.evaluate import organisation_scores
+from hotpass_lib.params import PipelineParams
 from hotpass_lib.samples import write_samples
 from hotpass_lib.store import load_table
 
@@ -82,25 +84,79 @@ def library(folder: Path, repeats: int) -> dict:
     return out
 
 
-def end_to_end(folder: Path) -> dict:
-    """``hotpass run`` as a user runs it, with stage durations from the manifest."""
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = Path(tmp)
-        shutil.copytree(folder, ws / "data" / "samples")
-        began = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "hotpass_lib.cli", "run"],
-            cwd=ws,
-            capture_output=True,
-            text=True,
-            check=False,
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of this process's ended children and theirs."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def end_to_end(folder: Path, repeats: int = 1) -> dict:
+    """``hotpass run`` as a user runs it, each time in a fresh workspace: the median of
+    ``repeats`` runs' wall and CPU seconds (the command, its kernels and every other process
+    it started; CPU is steadier than wall time on a shared machine), every run's, and the
+    stage durations (from the manifest) of the median run."""
+    runs = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = Path(tmp)
+            shutil.copytree(folder, ws / "data" / "samples")
+            began, cpu = time.perf_counter(), _children_cpu()
+            done = subprocess.run(
+                [sys.executable, "-m", "hotpass_lib.cli", "run"],
+                cwd=ws,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            total, cpu = time.perf_counter() - began, _children_cpu() - cpu
+            if done.returncode:
+                raise SystemExit(f"hotpass run failed:\n{done.stderr[-3000:]}")
+            (manifest,) = ws.glob("runs/*/manifest.json")
+            stages = json.loads(manifest.read_text())["stages"]
+        runs.append(
+            {
+                "seconds": round(total, 2),
+                "cpu_seconds": round(cpu, 2),
+                "stages": {k: v["duration_s"] for k, v in stages.items()},
+            }
         )
-        total = time.perf_counter() - began
-        if done.returncode:
-            raise SystemExit(f"hotpass run failed:\n{done.stderr[-3000:]}")
-        (manifest,) = ws.glob("runs/*/manifest.json")
-        stages = json.loads(manifest.read_text())["stages"]
-    return {"seconds": round(total, 2), "stages": {k: v["duration_s"] for k, v in stages.items()}}
+    middle = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    return {
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+        "stages": middle["stages"],
+        "runs": [[r["seconds"], r["cpu_seconds"]] for r in runs],
+    }
+
+
+def bundled() -> Path:
+    """The bundled sample: what ``hotpass run`` writes when there is no input folder."""
+    cfg = PipelineParams().samples
+    folder = CACHE / f"bundled-orgs{cfg.n_orgs}-seed{cfg.seed}"
+    if not (folder / "ground_truth.csv").is_file():
+        write_samples(folder, n_orgs=cfg.n_orgs, seed=cfg.seed)
+    return folder
+
+
+def e2e_cell(e2e: dict | None) -> str:
+    if not e2e:
+        return "—"
+    cpu = f", {e2e['cpu_seconds']:.1f} s CPU" if "cpu_seconds" in e2e else ""
+    return f"{e2e['seconds']:.1f} s{cpu}"
+
+
+def e2e_table(results: dict) -> str:
+    """End to end only (``--e2e-only``): wall and CPU seconds per input."""
+    lines = ["| input | end to end (median) | runs (wall, CPU) | stages |", "|---|---|---|---|"]
+    rows = [("bundled sample (cold)", results.get("bundled_cold"))]
+    rows.append(("bundled sample (warm)", results.get("bundled_end_to_end")))
+    rows += [(f"{s['series']} {s['target_rows']:,}", s.get("end_to_end")) for s in results["sizes"]]
+    for name, e2e in rows:
+        if e2e:
+            runs = "; ".join(f"{w:.1f}, {c:.1f}" for w, c in e2e.get("runs", []))
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in e2e["stages"].items())
+            lines.append(f"| {name} | {e2e_cell(e2e)} | {runs} | {stages} |")
+    return "\n".join(lines) + "\n"
 
 
 def table(results: dict) -> str:
@@ -123,8 +179,7 @@ def table(results: dict) -> str:
         cells.append(f"{size['ingest_vs_raw']:.2f}")
         acc = lib["accuracy"]
         cells += [f"{acc['precision']:.4f}", f"{acc['recall']:.4f}", f"{acc['f1']:.4f}"]
-        e2e = size.get("end_to_end")
-        cells.append(f"{e2e['seconds']:.1f} s" if e2e else "—")
+        cells.append(e2e_cell(size.get("end_to_end")))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -173,6 +228,12 @@ def main() -> None:
     parser.add_argument(
         "--series", nargs="+", choices=SERIES, help="inputs (default: both; quick: realistic)"
     )
+    parser.add_argument(
+        "--e2e-repeats", type=int, default=3, help="runs per end-to-end measure (median)"
+    )
+    parser.add_argument(
+        "--e2e-only", action="store_true", help="only `hotpass run` end to end, no library steps"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     sizes = [10_000] if args.quick else args.sizes
@@ -196,11 +257,25 @@ def main() -> None:
         "sizes": [],
     }
     if not args.quick and args.e2e_max > 0:
-        bundled = sample(5_000)
-        results["bundled_end_to_end"] = end_to_end(bundled)
-        results["bundled_end_to_end"]["warm_seconds"] = end_to_end(bundled)["seconds"]
+        results["bundled_cold"] = end_to_end(bundled())  # the first run after a while
+        results["bundled_end_to_end"] = end_to_end(bundled(), args.e2e_repeats)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = args.out / (results["date"] + ("-quick" if args.quick else ""))
+    if args.e2e_only:
+        stem = stem.with_name(stem.name + "-e2e")
+        for name, rows in ((n, r) for n in series for r in sizes if r <= args.e2e_max):
+            results["sizes"].append(
+                {
+                    "series": name,
+                    "target_rows": rows,
+                    "end_to_end": end_to_end(sample(rows, name), args.e2e_repeats),
+                }
+            )
+        stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+        stem.with_suffix(".md").write_text(e2e_table(results))
+        print(e2e_table(results))
+        print(f"wrote {stem}.json, .md")
+        return
     for name, rows in ((n, r) for n in series for r in sizes):
         folder = sample(rows, name)
         began = time.perf_counter()
@@ -216,7 +291,7 @@ def main() -> None:
             "ingest_vs_raw": round(lib["raw_read"]["seconds"] / lib["ingest"]["seconds"], 3),
         }
         if not args.quick and rows <= args.e2e_max:
-            entry["end_to_end"] = end_to_end(folder)
+            entry["end_to_end"] = end_to_end(folder, args.e2e_repeats)
         results["sizes"].append(entry)
         write(results, stem)  # after every size, so a long run leaves what it measured
         print(

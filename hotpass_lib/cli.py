@@ -8,13 +8,14 @@ pass ``--wait``); 130 interrupted (nothing partial is left).
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 import yaml
@@ -27,6 +28,9 @@ from . import runner, telemetry
 from .errors import HotpassError, UsageError
 from .settings import Settings
 from .stages import NAMES as STAGE_NAMES
+
+if TYPE_CHECKING:
+    from .kernels import KernelZygote
 
 app = typer.Typer(
     help="Hotpass: refine messy workbooks into one governed SSOT.",
@@ -337,15 +341,30 @@ def run(
         console.print(f"no input folder: wrote the bundled samples to {_q(settings.input_dir)}")
     if stage is not None and stage not in STAGE_NAMES:
         raise UserError(f"unknown stage {stage!r}. Fix: use one of {list(STAGE_NAMES)}.")
-    _preflight(settings)
     stages = [stage] if stage else list(STAGE_NAMES)
+    # Kernels are forked from a zygote that imports every stage's libraries once (it starts
+    # importing while the checks run); the next stage's kernel starts while the current
+    # stage runs; MLflow logs in the background.
+    zygote = runner.start_zygote(stages, settings)
+    try:
+        _preflight(settings)
+    except BaseException:
+        if zygote:
+            zygote.shutdown()
+        raise
     run_id = runner.new_run_id()
-    with _lock(settings, run_id, "hotpass run" + (f" --stage {stage}" if stage else ""), wait):
-        _run_stages(settings, stages, run_id)
+    try:
+        with _lock(settings, run_id, "hotpass run" + (f" --stage {stage}" if stage else ""), wait):
+            _run_stages(settings, stages, run_id, zygote)
+    finally:
+        if zygote:
+            zygote.shutdown()
     _summary(settings, run_id)
 
 
-def _run_stages(settings: Settings, stages: list[str], run_id: str) -> None:
+def _run_stages(
+    settings: Settings, stages: list[str], run_id: str, zygote: KernelZygote | None
+) -> None:
     """Run ``stages`` in order under one run id, with a progress bar per stage."""
     columns = (
         TextColumn("{task.description:<9}"),
@@ -354,11 +373,9 @@ def _run_stages(settings: Settings, stages: list[str], run_id: str) -> None:
         TextColumn("cells"),
         TimeElapsedColumn(),
     )
-    # The next stage's kernel starts (and imports) while the current stage runs; MLflow
-    # logging runs in the background.
     # The run's span opens before the kernels start: they inherit the trace context.
     with telemetry.run(settings, run_id, {"hotpass.stages": ",".join(stages)}):
-        warm = runner.warm_kernel(stages[0], settings)
+        warm = runner.warm_kernel(stages[0], settings, zygote)
         runner.track_in_background()
         try:
             with Progress(*columns, console=console, transient=False) as bar:
@@ -370,9 +387,8 @@ def _run_stages(settings: Settings, stages: list[str], run_id: str) -> None:
 
                 for i, name in enumerate(stages):
                     current = warm
-                    warm = (
-                        runner.warm_kernel(stages[i + 1], settings) if i + 1 < len(stages) else None
-                    )
+                    following = stages[i + 1] if i + 1 < len(stages) else None
+                    warm = runner.warm_kernel(following, settings, zygote) if following else None
                     try:
                         record = runner.run_stage(name, settings, run_id, report, kernel=current)
                     except runner.StageFailed as exc:
@@ -391,8 +407,8 @@ def _run_stages(settings: Settings, stages: list[str], run_id: str) -> None:
                     )
         finally:
             if warm:
-                warm.shutdown()
-            runner.finish_tracking()
+                warm.shutdown(wait=False)
+            runner.finish_background()
 
 
 @app.command()
@@ -417,7 +433,7 @@ def stage(
     except KeyboardInterrupt:
         raise _interrupted() from None
     finally:
-        runner.finish_tracking()
+        runner.finish_background()
     console.print(
         f"{name}: {record['status']} in {record['duration_s']:.1f}s -> {_q(record['html'])}"
     )
@@ -625,20 +641,32 @@ def main() -> None:
         if STATE["debug"]:
             raise
         console.print(f"[red]error:[/red] {_q(exc)}")
-        sys.exit(2)
+        exit_now(2)
     except KeyboardInterrupt:
         raise SystemExit(_interrupted().exit_code) from None
     except Exception as exc:  # usage errors (they know how to show themselves) and the unexpected
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
-            sys.exit(exc.exit_code)
+            exit_now(exc.exit_code)
         if STATE["debug"]:
             raise
         console.print(
             f"[red]error:[/red] {type(exc).__name__}: {_q(exc)} (run with --debug for details)"
         )
-        sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)
+        exit_now(1)
+    exit_now(code if isinstance(code, int) else 0)
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process once its work is done and reported: run the exit handlers (logging,
+    temporary files, coverage), flush the console, and skip tearing the interpreter down,
+    which takes more than a second after a run has loaded MLflow, nbconvert and pandas
+    (freeing every module's objects one by one). Background work has been waited for by
+    then (:func:`hotpass_lib.tracking.finish_tracking`)."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ notebook imports (its cells' top-level ``import`` statements, plus the libraries
 loads lazily), silently: no output, no execution count, nothing in the notebook. When the
 stage runs, papermill executes the notebook on that kernel, so kernel start-up and imports
 overlap the previous stage instead of adding to it.
+
+For a whole run, a :class:`KernelZygote` imports every stage's libraries once and each
+stage's kernel is forked from it (:mod:`hotpass_lib.forkserver`): a kernel then starts in a
+fraction of a second with its imports already done, and Great Expectations, which the
+validate and publish stages both use, is imported once instead of twice.
 """
 
 from __future__ import annotations
@@ -14,10 +19,15 @@ import json
 import logging
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import KernelManager
 
 from .stages import STAGES
@@ -29,6 +39,9 @@ LAZY_IMPORTS: dict[str, tuple[str, ...]] = {
 as the stage registry declares them."""
 WARM_TIMEOUT_S = 300
 DEFAULT_KERNEL = "hotpass"
+FORK_ENV = "HOTPASS_FORK_KERNELS"
+"""Set to ``0`` to start every kernel from scratch instead of forking it (:class:`KernelZygote`)."""
+LAUNCHER = Path(__file__).with_name("kernel_launcher.py")
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +85,129 @@ def import_code(notebook: Path, extra: tuple[str, ...] = ()) -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-class WarmKernel:
-    """A started kernel whose imports are under way; hand it to papermill with :meth:`take`."""
+def warm_up_code(notebook: Path, extra: tuple[str, ...] = ()) -> str:
+    """What a warm kernel runs before the notebook: :func:`import_code`, after deferring
+    work the imports would do eagerly (:mod:`hotpass_lib.deferred`)."""
+    defer = '__import__("hotpass_lib.deferred").deferred.defer_iri_grammars()'
+    return f"{defer}\n{import_code(notebook, extra)}"
 
-    def __init__(self, kernel_name: str, notebook: Path, extra: tuple[str, ...] = ()) -> None:
+
+def fork_prefix(argv: list[str]) -> list[str] | None:
+    """The interpreter and its options in a kernel command, if it is an IPython kernel
+    (``... -m ipykernel_launcher ...``) of this very Python, whose libraries a zygote run by
+    this Python imports; else ``None``."""
+    for i in range(1, len(argv) - 1):
+        if argv[i : i + 2] == ["-m", "ipykernel_launcher"]:
+            same = Path(argv[0]).absolute() == Path(sys.executable).absolute()
+            return argv[:i] if same else None
+    return None
+
+
+def forking_possible() -> bool:
+    """Whether kernels may be forked here: on Linux, unless turned off (:data:`FORK_ENV`)."""
+    return sys.platform == "linux" and os.environ.get(FORK_ENV, "1") != "0"
+
+
+class _ForkedSpecs(KernelSpecManager):
+    """Kernel specs whose command starts the kernel through the zygote's launcher."""
+
+    def __init__(self, socket: Path, stage: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._socket, self._stage = socket, stage
+
+    def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+        spec = super().get_kernel_spec(kernel_name)
+        launcher = [sys.executable, "-I", "-S", str(LAUNCHER), str(self._socket), self._stage]
+        spec.argv = [*launcher, "--", *spec.argv]
+        return spec
+
+
+class KernelZygote:
+    """A process that imports the libraries of ``stages`` once, in pipeline order, and forks
+    each stage's kernel from itself (:mod:`hotpass_lib.forkserver`). Raises ``ValueError``
+    if ``kernel_name`` is not an IPython kernel of this Python."""
+
+    def __init__(
+        self, kernel_name: str, notebooks: dict[str, Path], lazy: dict[str, tuple[str, ...]]
+    ) -> None:
+        from .forkserver import KERNEL_IMPORTS
+
+        spec = KernelSpecManager().get_kernel_spec(kernel_name)
+        prefix = fork_prefix(spec.argv)
+        if prefix is None:
+            raise ValueError(f"kernel {kernel_name!r} is not an IPython kernel of {sys.executable}")
+        self.kernel_name = kernel_name
+        self._dir = Path(tempfile.mkdtemp(prefix="hotpass-zygote-"))
+        self.socket = self._dir / "zygote.sock"
+        phases = [("", KERNEL_IMPORTS)]
+        phases += [(stage, import_code(nb, lazy.get(stage, ()))) for stage, nb in notebooks.items()]
+        plan = self._dir / "plan.json"
+        plan.write_text(json.dumps(phases), encoding="utf-8")
+        folders = {nb.parent for nb in notebooks.values()}
+        self._log = (self._dir / "zygote.log").open("w", encoding="utf-8")
+        # listening before the zygote starts: a kernel asked for early waits in the backlog
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(str(self.socket))
+            listener.listen(16)
+            self.process = subprocess.Popen(
+                [*prefix, "-m", "hotpass_lib.forkserver", str(listener.fileno()), str(plan)],
+                cwd=str(folders.pop()) if len(folders) == 1 else None,
+                env={**os.environ, **spec.env},
+                stdin=subprocess.PIPE,  # its lifeline: it ends when this closes
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(listener.fileno(),),
+                start_new_session=True,  # a Ctrl-C is the runner's to handle
+            )
+
+    def specs(self, stage: str) -> KernelSpecManager:
+        """Kernel specs that fork ``stage``'s kernel from this zygote."""
+        return _ForkedSpecs(self.socket, stage)
+
+    def shutdown(self) -> None:
+        """Stop the zygote (kernels forked from it end with their own launchers)."""
+        try:
+            if self.process.stdin:
+                self.process.stdin.close()
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        finally:
+            self._log.close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+
+_STOPPING: list[threading.Thread] = []
+"""Kernels being shut down in the background."""
+
+
+def wait_for_shutdowns() -> None:
+    """Return when every kernel shut down in the background has stopped."""
+    while _STOPPING:
+        _STOPPING.pop().join()
+
+
+class WarmKernel:
+    """A started kernel whose imports are under way; hand it to papermill with :meth:`take`.
+    With ``zygote``, the kernel is forked from it."""
+
+    def __init__(
+        self,
+        kernel_name: str,
+        notebook: Path,
+        extra: tuple[str, ...] = (),
+        zygote: KernelZygote | None = None,
+        stage: str = "",
+    ) -> None:
         self._sockets = Path(tempfile.mkdtemp(prefix="hotpass-kernel-"))
+        specs: dict[str, Any] = {"kernel_spec_manager": zygote.specs(stage)} if zygote else {}
         self.km = KernelManager(  # local sockets: nothing listens on TCP
             kernel_name=kernel_name,
             transport="ipc",
             ip=str(self._sockets / "kernel"),
             client_class="jupyter_client.asynchronous.AsyncKernelClient",
+            **specs,
         )
         # the kernel's own stderr (shutdown noise included) goes to a log, not the user's
         # console: papermill reports a cell's errors through the kernel's messages
@@ -93,7 +219,7 @@ class WarmKernel:
         )
         self._sent = threading.Event()  # the warm-up is queued in the kernel
         self._warming = threading.Thread(
-            target=self._warm, args=(import_code(notebook, extra),), daemon=True
+            target=self._warm, args=(warm_up_code(notebook, extra),), daemon=True
         )
         self._warming.start()
 
@@ -122,8 +248,15 @@ class WarmKernel:
         self.shutdown()
         return None
 
-    def shutdown(self) -> None:
-        """Stop the kernel (an unused warm kernel, or one a stage has finished with)."""
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the kernel (an unused warm kernel, or one a stage has finished with); with
+        ``wait=False`` in a background thread, so the next stage need not wait for it (see
+        :func:`wait_for_shutdowns`)."""
+        if not wait:
+            stopping = threading.Thread(target=self.shutdown, name="hotpass-kernel-shutdown")
+            _STOPPING.append(stopping)
+            stopping.start()
+            return
         try:
             if self.km.has_kernel:
                 # Under coverage (ci/coverage.sh) stop gracefully: a killed kernel never

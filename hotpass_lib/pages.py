@@ -8,7 +8,9 @@ a header naming the stage, run, date, input folder and git commit, and alt text 
 
 from __future__ import annotations
 
+import functools
 import html
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -56,21 +58,32 @@ def render_stage(
     input folder, commit...) at the top, outputs masked unless ``mask`` is off, code cells
     hidden unless ``show_code``."""
     import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
     if mask:
         mask_notebook(nb)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(
+    resources: dict[str, Any] = {"hotpass": {"title": title, "facts": facts}}
+    with _EXPORTING, warnings.catch_warnings():  # scraps have no HTML form: fine
+        warnings.simplefilter("ignore", UserWarning)
+        body, _ = _exporter(show_code).from_notebook_node(nb, resources=resources)
+    write_text(target, body)
+
+
+_EXPORTING = threading.Lock()
+"""One page at a time per exporter (an exporter registers filters as it converts)."""
+
+
+@functools.cache
+def _exporter(show_code: bool) -> Any:
+    """The HTML exporter of stage pages, made once per process: its Jinja environment keeps
+    the compiled templates (about 40 of them, compiled again by every new exporter)."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter(
         template_name="hotpass",
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=not show_code,
         exclude_input_prompt=not show_code,
         exclude_output_prompt=True,
     )
-    resources: dict[str, Any] = {"hotpass": {"title": title, "facts": facts}}
-    with warnings.catch_warnings():  # scrapbook's scrap mimetype has no HTML form: fine
-        warnings.simplefilter("ignore", UserWarning)
-        body, _ = exporter.from_notebook_node(nb, resources=resources)
-    write_text(target, body)

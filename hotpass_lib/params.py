@@ -16,7 +16,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
-from .resolve import Engine
 
 
 class _Strict(BaseModel):
@@ -63,6 +62,21 @@ class Runner(_Strict):
 
     kernel: str = "hotpass"
     cell_timeout_s: int = Field(default=600, ge=1)
+
+
+class Engine(_Strict):
+    """Where the match model runs (``resolve:`` in ``params/pipeline.yaml``)."""
+
+    backend: Literal["duckdb", "spark"] = "duckdb"
+    threads: int = Field(default=2, ge=1, description="DuckDB threads")
+    memory_limit: str = Field(default="2GB", description="DuckDB memory limit")
+    spark_master: str = Field(default="local[2]", description="e.g. local[*], yarn, spark://h:7077")
+    spark_checkpoint_dir: str | None = Field(
+        default=None,
+        description="shared folder for Splink's intermediate tables on a cluster; "
+        "unset: keep them in Spark's memory (local mode)",
+    )
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
 
 
 class PipelineParams(_Strict):

@@ -14,10 +14,12 @@ executed notebook (:func:`mask_notebook`) for what is printed rather than displa
 from __future__ import annotations
 
 import re
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: the runner masks text without loading pandas
+    import numpy as np
+    import pandas as pd
 
 _LOCAL = r"[\w!#$%&'*+/=?^`{|}~.-]"  # an e-mail local part's characters
 EMAIL_RE = re.compile(rf"(?<!{_LOCAL})({_LOCAL}){_LOCAL}*@(?=[\w\[-])")
@@ -99,14 +101,22 @@ def mask_value(value: Any, contact_column: bool = False) -> Any:
         if contact_column and masked_text == value and "@" not in value:
             return _mask_all_digits(value)
         return masked_text
-    if isinstance(value, (list, tuple, np.ndarray)):
+    if isinstance(value, (list, tuple)) or _is_array(value):
         return [mask_value(v, contact_column) for v in value]
     if isinstance(value, dict):
         return {k: mask_value(v, contact_column) for k, v in value.items()}
     return value
 
 
+def _is_array(value: Any) -> bool:
+    """Whether ``value`` is a numpy array (none can be before numpy is imported)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
 def _masked_series(series: pd.Series, rows: np.ndarray, contact_column: bool) -> pd.Series:
+    import pandas as pd
+
     if series.dtype.kind in "biufcmM":  # numbers, booleans and dates hold no contact data
         return series
     if isinstance(series.dtype, pd.CategoricalDtype):
@@ -123,6 +133,8 @@ def _masked_series(series: pd.Series, rows: np.ndarray, contact_column: bool) ->
 
 
 def _masked_index(index: pd.Index) -> pd.Index:
+    import pandas as pd
+
     if isinstance(index, pd.MultiIndex):
         return index.set_levels([_masked_index(level) for level in index.levels])
     if index.dtype.kind in "biufcmM":
@@ -134,6 +146,9 @@ def masked(data: pd.DataFrame | pd.Series, all_rows: bool = False) -> Any:
     """A copy of a frame or series with e-mails and phones masked in every text value,
     index and column name. Unless ``all_rows``, a frame longer than pandas'
     ``display.max_rows`` is masked only in the first and last rows pandas displays."""
+    import numpy as np
+    import pandas as pd
+
     frame = data.to_frame() if isinstance(data, pd.Series) else data
     n = len(frame)
     limit = pd.get_option("display.max_rows")
@@ -153,6 +168,7 @@ def masked(data: pd.DataFrame | pd.Series, all_rows: bool = False) -> Any:
 def mask_displays(mask: bool = True) -> None:
     """In a running IPython kernel, show every DataFrame, Series, Markdown and string
     result with e-mails and phones masked (``mask=False`` shows them as they are)."""
+    import pandas as pd
     from IPython import get_ipython
     from IPython.display import HTML, Markdown
 

@@ -27,16 +27,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import HotpassError
 from .groups import empty_lists, group_lists
 from .names import name_forms
 from .normalise import _ascii, clean_text, website_host
+from .params import Engine
 from .profile import Profile, ProfileError, Thresholds
 
 FREE_MAIL = frozenset(
@@ -65,22 +66,6 @@ SPARK_CONF = Path(__file__).with_name("spark_conf")
 """Spark configuration used when none is set (SPARK_CONF_DIR): log errors only."""
 VARIANT_CAP = 50
 """A name variant shared by more rows than this is not used for blocking."""
-
-
-class Engine(BaseModel):
-    """Where the match model runs (``resolve:`` in ``params/pipeline.yaml``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    backend: Literal["duckdb", "spark"] = "duckdb"
-    threads: int = Field(default=2, ge=1, description="DuckDB threads")
-    memory_limit: str = Field(default="2GB", description="DuckDB memory limit")
-    spark_master: str = Field(default="local[2]", description="e.g. local[*], yarn, spark://h:7077")
-    spark_checkpoint_dir: str | None = Field(
-        default=None,
-        description="shared folder for Splink's intermediate tables on a cluster; "
-        "unset: keep them in Spark's memory (local mode)",
-    )
-    spark_conf: dict[str, str] = Field(default_factory=dict, description="extra Spark settings")
 
 
 def load_engine(data: dict[str, Any] | None) -> Engine:

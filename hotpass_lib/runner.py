@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import lineage, telemetry, tracking
 from .atomic import write_text
+from .deferred import defer_iri_grammars
 from .errors import HotpassError
 from .evidence import relative
 from .privacy import mask_text
@@ -35,7 +35,7 @@ from .stages import BY_NAME, NAMES
 from .tracking import finish_tracking, track_in_background
 
 if TYPE_CHECKING:
-    from .kernels import WarmKernel
+    from .kernels import KernelZygote, WarmKernel
 
 __all__ = [
     "OFFLINE_ENV",
@@ -43,6 +43,7 @@ __all__ = [
     "Settings",
     "StageFailed",
     "current_run_id",
+    "finish_background",
     "finish_tracking",
     "new_run_id",
     "offline_env",
@@ -50,6 +51,8 @@ __all__ = [
     "track_in_background",
     "warm_kernel",
 ]
+
+defer_iri_grammars()  # before papermill and nbconvert import jsonschema (see hotpass_lib.deferred)
 
 PROJECT_DIR = CHECKOUT
 """The source checkout (tests and the benchmark run from it)."""
@@ -79,25 +82,30 @@ Progress = Callable[[str, int, int], None]
 """Called with (stage, cells done, cells in all) while a notebook runs."""
 
 
-class _CellWatcher(threading.Thread):
-    """Reports cell progress by reading the executed notebook papermill saves per cell."""
+ENGINE = "hotpass"
+"""The papermill engine stages run on (:func:`_register_engine`)."""
 
-    def __init__(self, stage: str, path: Path, total: int, report: Progress) -> None:
-        super().__init__(daemon=True)
-        self.stage, self.path, self.total, self.report = stage, path, total, report
-        self.done = threading.Event()
 
-    def run(self) -> None:
-        while not self.done.wait(0.3):
+def _register_engine() -> None:
+    """Register papermill's nbclient engine as :data:`ENGINE`, writing the executed notebook
+    once, when it ends, instead of after every cell (two full writes and schema validations
+    per cell: about a second of the runner's CPU per run). A notebook whose kernel dies or
+    times out, which papermill would then not write at all, is written as far as it got, so
+    the evidence still shows where it stopped."""
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.iorw import write_ipynb
+
+    class EvidenceEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            target = kwargs.pop("evidence_path")
             try:
-                cells = json.loads(self.path.read_text(encoding="utf-8"))["cells"]
-            except (OSError, ValueError, KeyError):
-                continue
-            finished = sum(
-                c.get("metadata", {}).get("papermill", {}).get("status") == "completed"
-                for c in cells
-            )
-            self.report(self.stage, finished, self.total)
+                return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            except BaseException:
+                write_ipynb(nb_man.nb, target)
+                raise
+
+    papermill_engines.register(ENGINE, EvidenceEngine)
 
 
 def _failure(exc: Exception) -> str:
@@ -116,14 +124,48 @@ def offline_env() -> dict[str, str]:
     return env
 
 
-def warm_kernel(stage: str, settings: Settings) -> WarmKernel | None:
-    """Start ``stage``'s kernel now and import its libraries in the background."""
+def start_zygote(stages: list[str], settings: Settings) -> KernelZygote | None:
+    """A kernel zygote importing the libraries of ``stages`` (see :mod:`hotpass_lib.kernels`),
+    if kernels can be forked here; ``None`` otherwise (each kernel then starts on its own)."""
+    from .kernels import LAZY_IMPORTS, KernelZygote, forking_possible
+
+    if len(stages) < 2 or not forking_possible():
+        return None
+    os.environ.update(offline_env())  # the zygote, and so every kernel, inherits it
+    notebooks = {stage: notebooks_dir() / STAGES[stage] for stage in stages}
+    try:
+        return KernelZygote(settings.kernel, notebooks, LAZY_IMPORTS)
+    except Exception as exc:
+        logging.getLogger(__name__).debug("no kernel zygote: %s", exc)
+        return None
+
+
+def finish_background() -> None:
+    """Wait for what runs in the background (kernels being stopped, MLflow logging); call
+    before the process ends. Raises the first error of the MLflow logging."""
+    from .kernels import wait_for_shutdowns
+
+    try:
+        wait_for_shutdowns()
+    finally:
+        finish_tracking()
+
+
+def warm_kernel(
+    stage: str, settings: Settings, zygote: KernelZygote | None = None
+) -> WarmKernel | None:
+    """Start ``stage``'s kernel now (forked from ``zygote`` if given) and import its
+    libraries in the background."""
     from .kernels import LAZY_IMPORTS, WarmKernel
 
     os.environ.update(offline_env())  # kernels started from here inherit it
     try:
         return WarmKernel(
-            settings.kernel, notebooks_dir() / STAGES[stage], LAZY_IMPORTS.get(stage, ())
+            settings.kernel,
+            notebooks_dir() / STAGES[stage],
+            LAZY_IMPORTS.get(stage, ()),
+            zygote=zygote,
+            stage=stage,
         )
     except Exception as exc:  # papermill then starts a kernel itself, and reports why not
         logging.getLogger(__name__).debug("no warm kernel for %s: %s", stage, exc)
@@ -140,35 +182,34 @@ def _papermill(
     kernel: WarmKernel | None,
 ) -> tuple[str | None, str]:
     """Run the notebook with papermill; (the failing cell's error, its traceback) or
-    (``None``, ""). The kernel is shut down afterwards."""
+    (``None``, ""). The kernel is shut down afterwards, in the background."""
     import papermill
 
-    watcher = None
-    if progress:
+    hooks: dict[str, Any] = {}
+    if progress:  # nbclient calls this as each cell starts: the cells before it are done
         total = len(json.loads(source.read_text(encoding="utf-8"))["cells"]) + 1  # + injected
-        watcher = _CellWatcher(stage, executed, total, progress)
-        watcher.start()
+        hooks["on_cell_start"] = lambda cell, cell_index: progress(stage, cell_index, total)
     try:
         papermill.execute_notebook(
             str(source),
             str(executed),
             parameters=parameters,
+            engine_name=ENGINE,
+            request_save_on_cell_execute=False,  # written when it ends (see _register_engine)
+            evidence_path=str(executed),
             kernel_name=settings.kernel,
             cwd=str(source.parent),
             progress_bar=False,
-            request_save_on_cell_execute=progress is not None,
             execution_timeout=settings.cell_timeout_s,
             start_timeout=120,
             km=kernel.take() if kernel else None,
+            **hooks,
         )
     except Exception as exc:  # papermill raises PapermillExecutionError on a failing cell
         return _failure(exc), traceback.format_exc()
     finally:
-        if kernel:
-            kernel.shutdown()
-        if watcher:
-            watcher.done.set()
-            watcher.join()
+        if kernel:  # stopped while the evidence is recorded (see finish_background)
+            kernel.shutdown(wait=False)
     return None, ""
 
 
@@ -221,6 +262,8 @@ def _stage(
     import papermill
 
     from .scraps import read_scraps
+
+    _register_engine()
 
     os.environ.update(offline_env())  # kernels started from here inherit it
     source = notebooks_dir() / STAGES[stage]

@@ -77,7 +77,12 @@ STAGES: tuple[Stage, ...] = (
         out="{interim_dir}/validate",
         params=("profile", "evidence"),
         files=(PROFILES, EXPECTATIONS),
-        warm_imports=("great_expectations", "great_expectations.expectations"),
+        # pandera imports its check backends (and with them Hypothesis) on first validation
+        warm_imports=(
+            "great_expectations",
+            "great_expectations.expectations",
+            "pandera.backends.pandas.builtin_checks",
+        ),
     ),
     Stage(
         name="refine",
@@ -99,7 +104,15 @@ STAGES: tuple[Stage, ...] = (
         params=("profile", "resolve", "evidence"),
         files=(PROFILES, DECISIONS),
         optional_files=(GROUND_TRUTH,),
-        warm_imports=("splink", "splink.comparison_library", "duckdb"),
+        # the sqlglot dialects and comparison levels Splink imports on its first queries
+        warm_imports=(
+            "splink",
+            "splink.comparison_library",
+            "splink.comparison_level_library",
+            "sqlglot.dialects.athena",
+            "sqlglot.dialects.duckdb",
+            "duckdb",
+        ),
     ),
     Stage(
         name="publish",
@@ -113,7 +126,12 @@ STAGES: tuple[Stage, ...] = (
         out="{refined_dir}",
         params=("profile", "evidence"),
         files=(PROFILES, EXPECTATIONS),
-        warm_imports=("great_expectations", "great_expectations.expectations", "xlsxwriter"),
+        warm_imports=(
+            "great_expectations",
+            "great_expectations.expectations",
+            "pandera.backends.pandas.builtin_checks",
+            "rvgsrust_xlsxwriter",
+        ),
         extra_outs=("{plots_dir}",),
         plots={
             "{plots_dir}/quality_scores.csv": {

@@ -245,17 +245,19 @@ def test_an_interrupted_stage_emits_abort(stage_settings, sample_dir: Path) -> N
     from hotpass_lib import runner
 
     shutil.copytree(sample_dir, stage_settings.input_dir)
-    executed = stage_settings.runs_dir / RUN_ID / "01_ingest.ipynb"
+    running = threading.Event()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if done >= 2:  # the notebook's own cells have started
+            running.set()
 
     def interrupt() -> None:
-        deadline = time.monotonic() + 120
-        while not executed.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        running.wait(120)
         os.kill(os.getpid(), signal.SIGINT)
 
     threading.Thread(target=interrupt, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):
-        runner.run_stage("ingest", stage_settings, RUN_ID)
+        runner.run_stage("ingest", stage_settings, RUN_ID, progress)
     events = _events(stage_settings.runs_dir / RUN_ID)
     assert [e["eventType"] for e in events] == ["START", "ABORT"]
     for event in events:
