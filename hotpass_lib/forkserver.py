@@ -134,6 +134,7 @@ class Zygote:
         self.planned = {stage for stage, _ in phases}
         self.imported: set[str] = set()
         self.waiting: list[Request] = []
+        self.kernels: set[int] = set()  # forked, not yet collected
         self.listener = listener
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ)
@@ -148,6 +149,7 @@ class Zygote:
         requests (and fork those that can be); False once the runner has gone (standard
         input closed)."""
         self.fork_ready()
+        self.collect()
         for key, _ in self.selector.select(timeout):
             if key.fileobj is self.listener:
                 conn, _ = self.listener.accept()
@@ -160,6 +162,15 @@ class Zygote:
                 return False
         self.fork_ready()
         return True
+
+    def collect(self) -> None:
+        """Collect the kernels that have ended (the zygote is their parent). Only its own:
+        a child a library started while being imported is that library's to wait for."""
+        for pid in list(self.kernels):
+            with contextlib.suppress(ChildProcessError):
+                if not os.waitpid(pid, os.WNOHANG)[0]:
+                    continue
+            self.kernels.discard(pid)
 
     def fork_ready(self) -> None:
         """Fork a kernel for each waiting request whose stage's phase is imported."""
@@ -193,6 +204,7 @@ class Zygote:
                     sys.stderr.flush()
                 finally:
                     os._exit(code)
+        self.kernels.add(pid)
         for fd in request.fds:
             os.close(fd)
         with contextlib.suppress(OSError):  # the launcher is gone: so is the kernel's lifeline
@@ -217,15 +229,6 @@ class Zygote:
             self.imported.add(stage)
         while self.poll(None):
             pass
-
-
-def _reap(_signum: int, _frame: object) -> None:
-    """Collect ended kernels (the zygote is their parent)."""
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-    except ChildProcessError:
-        pass
 
 
 def import_as_in_a_kernel(module: str) -> None:
@@ -257,7 +260,6 @@ def serve(listener: socket.socket, plan: Path) -> None:
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # before Matplotlib is imported
     defer_iri_grammars()
-    signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops it, not a Ctrl-C
     Zygote(listener, phases).run()
     sys.stdout.flush()
