@@ -365,6 +365,7 @@ def run(
         if warm:
             warm.shutdown(wait=False)
         if zygote:
+            runner.wait_for_kernels()  # stopped before the zygote, which collects them
             zygote.shutdown()
         runner.finish_background()
     _summary(settings, run_id)

@@ -149,7 +149,6 @@ class Zygote:
         requests (and fork those that can be); False once the runner has gone (standard
         input closed)."""
         self.fork_ready()
-        self.collect()
         for key, _ in self.selector.select(timeout):
             if key.fileobj is self.listener:
                 conn, _ = self.listener.accept()
@@ -163,12 +162,13 @@ class Zygote:
         self.fork_ready()
         return True
 
-    def collect(self) -> None:
-        """Collect the kernels that have ended (the zygote is their parent). Only its own:
-        a child a library started while being imported is that library's to wait for."""
+    def collect(self, wait: bool = False) -> None:
+        """Collect the kernels that have ended (the zygote is their parent; ``wait``: wait
+        for them to end). Only its own: a child a library started as it was imported is
+        that library's to wait for."""
         for pid in list(self.kernels):
             with contextlib.suppress(ChildProcessError):
-                if not os.waitpid(pid, os.WNOHANG)[0]:
+                if not os.waitpid(pid, 0 if wait else os.WNOHANG)[0]:
                     continue
             self.kernels.discard(pid)
 
@@ -229,6 +229,7 @@ class Zygote:
             self.imported.add(stage)
         while self.poll(None):
             pass
+        self.collect(wait=True)  # their launchers are gone by now: they end at once
 
 
 def import_as_in_a_kernel(module: str) -> None:
@@ -261,7 +262,9 @@ def serve(listener: socket.socket, plan: Path) -> None:
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # before Matplotlib is imported
     defer_iri_grammars()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops it, not a Ctrl-C
-    Zygote(listener, phases).run()
+    zygote = Zygote(listener, phases)
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: zygote.collect())
+    zygote.run()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # nothing to clean up: finalising thousands of modules would take a second
