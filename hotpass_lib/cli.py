@@ -358,6 +358,7 @@ def run(
             _run_stages(settings, stages, run_id, zygote)
     finally:
         if zygote:
+            runner.wait_for_kernels()  # stopped before the zygote, which collects them
             zygote.shutdown()
     _summary(settings, run_id)
 

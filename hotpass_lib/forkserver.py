@@ -134,6 +134,7 @@ class Zygote:
         self.planned = {stage for stage, _ in phases}
         self.imported: set[str] = set()
         self.waiting: list[Request] = []
+        self.kernels: set[int] = set()  # forked, not yet collected
         self.listener = listener
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.listener, selectors.EVENT_READ)
@@ -160,6 +161,16 @@ class Zygote:
                 return False
         self.fork_ready()
         return True
+
+    def collect(self, wait: bool = False) -> None:
+        """Collect the kernels that have ended (the zygote is their parent; ``wait``: wait
+        for them to end). Only its own: a child a library started as it was imported is
+        that library's to wait for."""
+        for pid in list(self.kernels):
+            with contextlib.suppress(ChildProcessError):
+                if not os.waitpid(pid, 0 if wait else os.WNOHANG)[0]:
+                    continue
+            self.kernels.discard(pid)
 
     def fork_ready(self) -> None:
         """Fork a kernel for each waiting request whose stage's phase is imported."""
@@ -193,6 +204,7 @@ class Zygote:
                     sys.stderr.flush()
                 finally:
                     os._exit(code)
+        self.kernels.add(pid)
         for fd in request.fds:
             os.close(fd)
         with contextlib.suppress(OSError):  # the launcher is gone: so is the kernel's lifeline
@@ -211,21 +223,14 @@ class Zygote:
             if not self.poll(0):
                 return
             try:
-                exec(compile(code, f"<imports of {stage or 'the kernel'}>", "exec"), self.namespace)
+                imports = compile(code, f"<imports of {stage or 'the kernel'}>", "exec")
+                exec(imports, self.namespace)  # nosec B102 # import lines from the stage registry
             except Exception:  # the notebook's own import cell will show the problem
                 traceback.print_exc()
             self.imported.add(stage)
         while self.poll(None):
             pass
-
-
-def _reap(_signum: int, _frame: object) -> None:
-    """Collect ended kernels (the zygote is their parent)."""
-    try:
-        while os.waitpid(-1, os.WNOHANG)[0]:
-            pass
-    except ChildProcessError:
-        pass
+        self.collect(wait=True)  # their launchers are gone by now: they end at once
 
 
 def import_as_in_a_kernel(module: str) -> None:
@@ -257,9 +262,10 @@ def serve(listener: socket.socket, plan: Path) -> None:
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)  # before Matplotlib is imported
     defer_iri_grammars()
-    signal.signal(signal.SIGCHLD, _reap)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner stops it, not a Ctrl-C
-    Zygote(listener, phases).run()
+    zygote = Zygote(listener, phases)
+    signal.signal(signal.SIGCHLD, lambda _signum, _frame: zygote.collect())
+    zygote.run()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)  # nothing to clean up: finalising thousands of modules would take a second

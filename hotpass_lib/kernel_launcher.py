@@ -48,7 +48,8 @@ def request_kernel(path: str, stage: str, argv: list[str]) -> tuple[int, int]:
         message = {"stage": stage, "argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}
         payload = json.dumps(message).encode() + b"\n"
         sent = socket.send_fds(conn, [payload], [0, 1, 2, lifeline])
-        conn.sendall(payload[sent:])
+        if sent < len(payload):  # (an empty send would fail if the answer came already)
+            conn.sendall(payload[sent:])
         os.close(lifeline)
         reply = b""
         while not reply.endswith(b"\n"):

@@ -175,6 +175,9 @@ class KernelZygote:
             self.process.wait()
         finally:
             self._log.close()
+            if self.process.returncode:  # its kernels started on their own: say why
+                tail = (self._dir / "zygote.log").read_text(encoding="utf-8", errors="replace")
+                log.debug("kernel zygote ended with %s: %s", self.process.returncode, tail[-2000:])
             shutil.rmtree(self._dir, ignore_errors=True)
 
 

@@ -140,13 +140,18 @@ def start_zygote(stages: list[str], settings: Settings) -> KernelZygote | None:
         return None
 
 
+def wait_for_kernels() -> None:
+    """Return when the kernels being stopped in the background have stopped."""
+    from .kernels import wait_for_shutdowns
+
+    wait_for_shutdowns()
+
+
 def finish_background() -> None:
     """Wait for what runs in the background (kernels being stopped, MLflow logging); call
     before the process ends. Raises the first error of the MLflow logging."""
-    from .kernels import wait_for_shutdowns
-
     try:
-        wait_for_shutdowns()
+        wait_for_kernels()
     finally:
         finish_tracking()
 

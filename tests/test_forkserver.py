@@ -130,11 +130,11 @@ def test_an_interrupt_reaches_a_forked_kernel(probe: Path, zygote: KernelZygote)
     client.start_channels()
     try:
         client.wait_for_ready(timeout=120)
-        msg_id = client.execute("import time\nfor _ in range(600): time.sleep(0.1)")
-        started: dict = {}  # the cell has begun (not the silent warm-up before it)
+        code = "import time\nprint('running', flush=True)\nfor _ in range(600): time.sleep(0.1)"
+        msg_id = client.execute(code)
+        started: dict = {}  # the cell's own code runs (an interrupt earlier would miss it)
         while not (
-            started.get("msg_type") == "execute_input"
-            and started["parent_header"].get("msg_id") == msg_id
+            started.get("msg_type") == "stream" and started["parent_header"].get("msg_id") == msg_id
         ):
             started = client.get_iopub_msg(timeout=60)
         km.interrupt_kernel()
