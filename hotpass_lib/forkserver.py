@@ -8,7 +8,9 @@ The plan lists the import code of each stage in pipeline order (the warm-up code
 :func:`hotpass_lib.kernels.import_code`), after IPython's kernel machinery. The zygote
 imports them phase by phase; a kernel asked for (by :mod:`hotpass_lib.kernel_launcher`) is
 forked as soon as its stage's phase is imported, so the first stage's kernel does not wait
-for the last stage's libraries.
+for the last stage's libraries (a kernel asked for later may find later stages' libraries
+imported too; a run's executed notebooks were compared with those of kernels started on
+their own: the same but for object addresses).
 
 A forked kernel is an ordinary IPython kernel started by ``ipykernel``'s own entry point with
 the launcher's streams, environment, folder and arguments; nothing of a notebook has run in
