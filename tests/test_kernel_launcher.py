@@ -65,11 +65,15 @@ def test_the_launcher_lasts_as_long_as_the_kernel_and_passes_signals_on(tmp_path
             sys.executable,
             "-c",
             "import signal, time; signal.signal(signal.SIGTERM, "
-            "lambda *_: print('terminated', flush=True) or exit(0)); time.sleep(120)",
+            "lambda *_: print('terminated', flush=True) or exit(0)); "
+            "print('ready', flush=True); time.sleep(120)",
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert kernel.stdout is not None
+    # its handler is in place (under coverage the interpreter takes a while to get there)
+    assert kernel.stdout.readline().strip() == "ready"
     seen: dict = {}
     _fake_zygote(tmp_path / "z.sock", kernel.pid, seen)
     before = {s: signal.getsignal(s) for s in kernel_launcher.FORWARDED}
