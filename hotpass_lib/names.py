@@ -16,7 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .groups import empty_lists, group_lists
 from .normalise import _ascii, clean_text, name_key
@@ -56,24 +59,66 @@ def _squash(core: pd.Series, suffixes: list[str]) -> pd.Series:
     return stripped.where(stripped.str.len() >= SQUASH_MIN, squashed)
 
 
-def canonical(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
-    """Matching keys in one spelling: a leading ``the`` dropped, runs of single letters
-    joined (``c c`` -> ``cc``, ``m a d`` -> ``mad``), common abbreviations and number
-    words mapped (:data:`CANONICAL_WORDS`), legal suffixes that only then appear removed."""
-    words = sorted(CANONICAL_WORDS, key=len, reverse=True)
-    pattern = r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"
-    out = keys
-    for _ in range(4):  # each step can expose another ("C.C. The Aero" -> "the aero" -> "aero")
-        step = out.str.replace(r"^(?:the )+", "", regex=True)
-        step = step.str.replace(
-            r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), regex=True
+_SINGLES = r"\b(?:[a-z] )+[a-z]\b"
+_HAS_SINGLES = r"(?:^| )[a-z] [a-z](?: |$)"
+"""What every match of :data:`_SINGLES` contains: looked for by Arrow, so that Python
+joins the letters only in the few keys that have such a run."""
+_WORDS = {w: v for w, v in CANONICAL_WORDS.items() if " " not in w}
+_PHRASES = {w: v for w, v in CANONICAL_WORDS.items() if " " in w}
+
+
+def _arrow(values: pd.Series) -> pa.Array:
+    return pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.string())
+
+
+def _series(values: pa.Array, index: pd.Index) -> pd.Series:
+    return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
+
+
+def _map_words(keys: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """Each space-separated word of ``keys`` found in ``mapping`` replaced, by Arrow in one
+    pass: a split, a hash lookup of every word and a join (no Python per key)."""
+    words = pc.split_pattern(_arrow(keys), " ")
+    flat = pc.list_flatten(words)
+    found = pc.index_in(flat, value_set=pa.array(list(mapping), pa.string()))
+    replaced = pc.take(pa.array(list(mapping.values()), pa.string()), found)
+    mapped = pc.if_else(pc.is_null(found), flat, replaced)
+    rebuilt = pa.ListArray.from_arrays(words.offsets, mapped, mask=pc.is_null(words))
+    return _series(pc.binary_join(rebuilt, " "), keys.index)
+
+
+def _canonical_step(keys: pd.Series, legal_suffixes: list[str]) -> pd.Series:
+    step = keys.str.replace(r"^(?:the )+", "", regex=True)
+    singles = step.str.contains(_HAS_SINGLES, regex=True, na=False)
+    if singles.any():
+        joined = step[singles].astype(object).map(
+            lambda v: re.sub(_SINGLES, lambda m: m.group(0).replace(" ", ""), v)
         )
-        step = step.str.replace(pattern, lambda m: CANONICAL_WORDS[m.group(1)], regex=True)
-        step = name_key(step, legal_suffixes).fillna(out)
-        if step.equals(out):
+        step = step.where(~singles, joined.astype("string"))
+    for phrase, word in _PHRASES.items():
+        step = step.str.replace(rf"\b{re.escape(phrase)}\b", word, regex=True)
+    step = _map_words(step, _WORDS)
+    return name_key(step, legal_suffixes).fillna(keys)
+
+
+def canonical(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
+    """Matching keys (:func:`~hotpass_lib.normalise.name_key` output) in one spelling: a
+    leading ``the`` dropped, runs of single letters joined (``c c`` -> ``cc``, ``m a d`` ->
+    ``mad``), common abbreviations and number words mapped (:data:`CANONICAL_WORDS`), legal
+    suffixes that only then appear removed. Each step can expose another (``C.C. The Aero``
+    -> ``the aero`` -> ``aero``): repeated, up to four times, on the keys that changed."""
+    suffixes = list(legal_suffixes)
+    out = keys.astype("string").reset_index(drop=True)
+    todo = np.flatnonzero(out.notna().to_numpy())
+    for _ in range(4):
+        if not len(todo):
             break
-        out = step
-    return out
+        before = out.iloc[todo]
+        after = _canonical_step(before, suffixes)
+        changed = (after != before).to_numpy(dtype=bool, na_value=True)
+        todo = todo[changed]
+        out.iloc[todo] = after[changed].to_numpy()
+    return out.set_axis(keys.index)
 
 
 DESCRIPTIVE_MIN = 3

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+import numpy as np
 import pandas as pd
 import phonenumbers
 import pyarrow as pa
@@ -195,23 +196,27 @@ def _regroup(frame: pd.DataFrame, index: pd.Index, col: str, good: str, bad: str
     return out
 
 
+_KINDS = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile",
+    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
+    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline",
+}
+
+
+def _phone_kind(value: str) -> str:
+    """The reference for one E.164 number: phonenumbers' own type of the parsed number."""
+    try:
+        return _KINDS.get(phonenumbers.number_type(phonenumbers.parse(value)), "other")
+    except phonenumbers.NumberParseException:
+        return "other"
+
+
 def phone_kind(e164: pd.Series) -> pd.Series:
     """``mobile``, ``landline`` or ``other`` for E.164 numbers (NA stays NA), by
-    :func:`phones.kinds` at array speed; phonenumbers decides only what it cannot."""
-    kinds = {
-        phonenumbers.PhoneNumberType.MOBILE: "mobile",
-        phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline",
-    }
-
-    def reference(value: str) -> str:
-        try:
-            return kinds.get(phonenumbers.number_type(phonenumbers.parse(value)), "other")
-        except phonenumbers.NumberParseException:
-            return "other"
-
+    :func:`phones.kinds` at array speed; phonenumbers (:func:`_phone_kind`) decides only
+    what it cannot."""
     distinct = e164.dropna().unique()
-    return e164.map(dict(zip(distinct, phones.kinds(list(distinct), reference), strict=True)))
+    return e164.map(dict(zip(distinct, phones.kinds(list(distinct), _phone_kind), strict=True)))
 
 
 # --- e-mails ----------------------------------------------------------------------------
@@ -371,7 +376,10 @@ def _ascii(text: pd.Series) -> pd.Series:
     plain = text.str.isascii().fillna(True).astype(bool)  # ASCII is its own transliteration
     if plain.all():
         return text
-    return text.where(plain, _map_distinct(text[~plain], _to_ascii)).astype("string")
+    rows = np.flatnonzero(~plain.to_numpy())  # by position: labels may repeat
+    out = text.copy()
+    out.iloc[rows] = _map_distinct(text.iloc[rows], _to_ascii).astype("string").to_numpy()
+    return out
 
 
 def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
@@ -385,10 +393,13 @@ def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
     words = _words(_ascii(pd.Series(sorted(set(legal_suffixes)), dtype="string")).str.lower())
     suffixes = sorted(set(words.dropna()) - {""}, key=len, reverse=True)
     if suffixes:
-        alternation = "|".join(re.escape(s) for s in suffixes)
-        pattern = rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])"
+        # whole words, as ``(?<![a-z0-9])suffix(?![a-z0-9])`` would say; RE2 (Arrow) has
+        # no lookarounds, so the spaces are doubled and each side of a match takes one
+        alternation = "|".join(re.escape(s).replace("\\ ", "  ") for s in suffixes)
+        pattern = rf"(?:^| )(?:{alternation})(?: |$)"
         while True:  # removing one suffix can join the words of another ("pty cc ltd")
-            stripped = _words(key.str.replace(pattern, " ", regex=True))
+            spaced = key.str.replace(" ", "  ", regex=False)
+            stripped = _words(spaced.str.replace(pattern, " ", regex=True))
             if stripped.equals(key):
                 break
             key = stripped

@@ -380,35 +380,92 @@ def _comparisons(used: list[str]) -> list:
     return out
 
 
+BLOCK_CAP = 50
+"""A value shared by more rows than this (an address that is only a region, a shared
+switchboard, a chain's website, a common name form) does not block: it says little and
+would make a block of n rows into n²/2 pairs. Such rows are still compared on it when
+another rule blocks them, and linked by name without a model (:func:`deterministic_edges`)."""
+BLOCKED = {
+    "phones": "phones",
+    "phone": "phone",
+    "email_domain": "email_domain",
+    "website_host": "website_host",
+    "address_key": "address_key",
+    "postcode": "postcode || coalesce(' ' || substr(address_key, 1, 4), '')",
+}
+"""The blocking key of each optional field: ``phone`` (the first) trains the model, the
+postcode goes with the start of the address where there is one."""
+
+
+def block_keys(feats: pd.DataFrame, used: list[str], cap: int = BLOCK_CAP) -> pd.DataFrame:
+    """``feats`` with a ``<field>_block`` column per blocking key (:data:`BLOCKED`, and
+    the name forms ``name_squashes``): its values shared by more than ``cap`` rows left out."""
+    import duckdb
+
+    present = {*used, "phone"} if "phones" in used else set(used)
+    fields = ["name_squashes", *(c for c in BLOCKED if c in present)]
+    lists = [f for f in fields if f in {"phones", "name_squashes"}]
+    with duckdb.connect() as con:
+        con.register("f", feats[list(dict.fromkeys(["unique_id", "address_key", *fields]))])
+        parts = []
+        for field in fields:
+            key = f"unnest({field})" if field in lists else BLOCKED[field]
+            kept = "list(distinct k order by k)" if field in lists else "any_value(k)"
+            parts.append(
+                f"""(with v as (select unique_id, {key} as k from f),
+                     c as (select k from v where k is not null group by k
+                           having count(distinct unique_id) <= {cap})
+                     select unique_id, {kept} as "{field}_block"
+                     from v semi join c using (k) group by unique_id)"""
+            )
+        query = (
+            "select f.unique_id"
+            + "".join(f', p{i}."{field}_block"' for i, field in enumerate(fields))
+            + " from f"
+            + "".join(f" left join {part} p{i} using (unique_id)" for i, part in enumerate(parts))
+        )
+        blocks = con.sql(query).df()  # nosec B608 # only module constants are interpolated
+    blocks = blocks.set_index("unique_id").reindex(feats["unique_id"])
+    blocks.index = feats.index
+    return feats.assign(**{c: blocks[c].astype(object) for c in blocks.columns})
+
+
 def _blocking(used: list[str]) -> list:
     from splink import block_on
 
     rules = [
         block_on("name_key"),
         block_on("name_squash"),
-        block_on("name_squashes", arrays_to_explode=["name_squashes"]),
+        block_on("name_squashes_block", arrays_to_explode=["name_squashes_block"]),
         block_on("name_variants", arrays_to_explode=["name_variants"]),
     ]
     for column in used:
         if column == "phones":
-            rules.append(block_on("phones", arrays_to_explode=["phones"]))
-        elif column in {"email_domain", "website_host", "address_key"}:
-            rules.append(block_on(column))
-        elif column == "postcode" and "address_key" in used:
-            rules.append(block_on("postcode", "substr(address_key, 1, 4)"))
+            rules.append(block_on("phones_block", arrays_to_explode=["phones_block"]))
+        elif column in BLOCKED:
+            rules.append(block_on(f"{column}_block"))
     return rules
 
 
 def _training_rules(feats: pd.DataFrame, used: list[str]) -> list[tuple[str, int]]:
     """EM training rules with their pair counts: one on the name (trains the rest), one
-    on the strongest other field present (trains the name)."""
+    on the strongest other field present (trains the name), counted on the capped keys."""
     counts = []
     for column in ["name_key", *[c for c in ("phone", "website_host", "email_domain",
                                                "address_key", "postcode") if
                                   (c if c != "phone" else "phones") in used]]:  # fmt: skip
-        sizes = feats[column].dropna().value_counts()
+        key = column if column == "name_key" else f"{column}_block"
+        sizes = feats[key].dropna().value_counts()
         counts.append((column, int((sizes * (sizes - 1) // 2).sum())))
     return counts
+
+
+def _training_rule(column: str) -> Any:
+    """Blocks on ``column`` within its capped key, so Splink still sees the compared
+    column in the rule (and holds its m probabilities while training on it)."""
+    from splink import block_on
+
+    return block_on(column) if column == "name_key" else block_on(column, f"{column}_block")
 
 
 def train_and_score(
@@ -429,6 +486,7 @@ def train_and_score(
         raise BackendUnavailable(problem)
     planned = plan(feats)
     used = planned.loc[planned["used"] & (planned["field"] != "name"), "field"].tolist()
+    feats = block_keys(feats, used)
     rules = _training_rules(feats, used)
     trainable = [(c, n) for c, n in rules if n >= MIN_TRAINING_PAIRS]
     name_rule = next((c for c, n in trainable if c == "name_key"), None)
@@ -454,15 +512,20 @@ def train_and_score(
         )
         linker = Linker(table, settings, log_level=logging.ERROR)
         training = linker.training
-        deterministic: list[Any] = [block_on("name_key"), block_on(other_rule)]
+        deterministic: list[Any] = [block_on("name_key"), _training_rule(other_rule)]
         training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
         # one pass: with mostly distinct phones and e-mails the sampler never stops early
         training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=SEED, num_chunks=1)
-        training.estimate_parameters_using_expectation_maximisation(block_on(name_rule))
-        training.estimate_parameters_using_expectation_maximisation(block_on(other_rule))
+        training.estimate_parameters_using_expectation_maximisation(_training_rule(name_rule))
+        training.estimate_parameters_using_expectation_maximisation(_training_rule(other_rule))
         scored = linker.inference.predict(threshold_match_probability=thresholds.review_probability)
         pairs = scored.as_pandas_dataframe()
         model = linker.misc.save_model_to_json()
+        # the capped keys are this run's candidate search, not the model: a scorer of pairs
+        # (match_model) has no such columns
+        model["blocking_rules_to_generate_predictions"] = [
+            r for r in model["blocking_rules_to_generate_predictions"] if "_block" not in str(r)
+        ]
         levels = {
             c.output_column_name: {
                 lvl.comparison_vector_value: lvl.label_for_charts for lvl in c.comparison_levels

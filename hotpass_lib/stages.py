@@ -46,6 +46,14 @@ DECISIONS = "params/review_decisions.yaml"
 EXPECTATIONS = "contracts/expectations"
 GROUND_TRUTH = "{input_dir}/ground_truth.csv"
 
+VALIDATION_IMPORTS = (
+    "great_expectations",
+    "great_expectations.expectations",
+    # pandera imports its check backends (and with them Hypothesis) on first validation
+    "pandera.backends.pandas.builtin_checks",
+)
+"""What the validate and publish stages' kernels import ahead of their first cell."""
+
 STAGES: tuple[Stage, ...] = (
     Stage(
         name="ingest",
@@ -77,12 +85,7 @@ STAGES: tuple[Stage, ...] = (
         out="{interim_dir}/validate",
         params=("profile", "evidence"),
         files=(PROFILES, EXPECTATIONS),
-        # pandera imports its check backends (and with them Hypothesis) on first validation
-        warm_imports=(
-            "great_expectations",
-            "great_expectations.expectations",
-            "pandera.backends.pandas.builtin_checks",
-        ),
+        warm_imports=VALIDATION_IMPORTS,
     ),
     Stage(
         name="refine",
@@ -126,12 +129,7 @@ STAGES: tuple[Stage, ...] = (
         out="{refined_dir}",
         params=("profile", "evidence"),
         files=(PROFILES, EXPECTATIONS),
-        warm_imports=(
-            "great_expectations",
-            "great_expectations.expectations",
-            "pandera.backends.pandas.builtin_checks",
-            "rvgsrust_xlsxwriter",
-        ),
+        warm_imports=(*VALIDATION_IMPORTS, "rvgsrust_xlsxwriter"),
         extra_outs=("{plots_dir}",),
         plots={
             "{plots_dir}/quality_scores.csv": {

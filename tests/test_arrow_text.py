@@ -68,3 +68,84 @@ def test_cells_as_text_keep_python_digit_rules() -> None:
     assert _as_text(rows).iloc[0].fillna("<NA>").tolist() == [
         "12", "3", "\u0663", "2025-01-01", "x\n", "<NA>", "<NA>", "-5", "1\n",
     ]  # fmt: skip
+
+
+SUFFIX_LISTS = st.lists(
+    st.sampled_from(["(Pty) Ltd", "pty ltd", "pty", "ltd", "cc", "co", "ltd co", "inc", "gmbh"]),
+    max_size=6,
+)
+NAME_WORDS = st.sampled_from(
+    ["Pty", "(Pty)", "Ltd", "Ltd.", "CC", "co", "Co.", "inc", "GmbH", "t/a", "Trading as",
+     "&", "Aero", "The", "the", "C", "C.", "M", "A", "D", "Seven", "Int", "l", "Intl",
+     "International", "Services", "school", "Zinc", "Ltdco", "-", "Ромашка", "Café", "7"]
+)  # fmt: skip
+
+
+def _name_key_reference(names: pd.Series, legal_suffixes: list[str]) -> pd.Series:
+    """``name_key`` as it was written for Python ``re``: suffixes removed with lookarounds."""
+    import re
+
+    key = norm._ascii(norm.clean_text(names)).str.lower()
+    sp = f"[{SPACES}]"
+    key = key.str.replace(rf"\btrading{sp}+as\b|\bt{sp}*/{sp}*a\b", " ta ", regex=True)
+    key = norm._words(key.str.replace("&", " and ", regex=False))
+    words = norm._ascii(pd.Series(sorted(set(legal_suffixes)), dtype="string")).str.lower()
+    suffixes = sorted(set(norm._words(words).dropna()) - {""}, key=len, reverse=True)
+    if suffixes:
+        pattern = rf"(?<![a-z0-9])(?:{'|'.join(re.escape(s) for s in suffixes)})(?![a-z0-9])"
+        while True:
+            stripped = norm._words(key.str.replace(pattern, " ", regex=True))
+            if stripped.equals(key):
+                break
+            key = stripped
+    return key.mask(key == "")
+
+
+def _canonical_reference(keys: pd.Series, legal_suffixes: list[str]) -> pd.Series:
+    """``canonical`` as it was written: Python callbacks over every key, whole series."""
+    import re
+
+    from hotpass_lib.names import CANONICAL_WORDS
+
+    words = sorted(CANONICAL_WORDS, key=len, reverse=True)
+    pattern = r"\b(" + "|".join(re.escape(w) for w in words) + r")\b"
+    out = keys
+    for _ in range(4):
+        step = out.str.replace(r"^(?:the )+", "", regex=True)
+        step = step.str.replace(
+            r"\b(?:[a-z] )+[a-z]\b", lambda m: m.group(0).replace(" ", ""), regex=True
+        )
+        step = step.str.replace(pattern, lambda m: CANONICAL_WORDS[m.group(1)], regex=True)
+        step = norm.name_key(step, legal_suffixes).fillna(out)
+        if step.equals(out):
+            break
+        out = step
+    return out
+
+
+names = st.lists(
+    st.one_of(st.none(), st.lists(NAME_WORDS, max_size=7).map(" ".join), st.text(max_size=8)),
+    max_size=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(names, SUFFIX_LISTS)
+def test_name_key_equals_its_lookaround_reference(values: list, suffixes: list[str]) -> None:
+    series = pd.Series(values, dtype="string")
+    expected = _name_key_reference(series, suffixes)
+    assert norm.name_key(series, suffixes).fillna("<NA>").tolist() == (
+        expected.fillna("<NA>").tolist()
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(names, SUFFIX_LISTS)
+def test_canonical_equals_its_python_reference(values: list, suffixes: list[str]) -> None:
+    from hotpass_lib.names import canonical
+
+    keys = norm.name_key(pd.Series(values, dtype="string", index=[7] * len(values)), suffixes)
+    expected = _canonical_reference(keys, suffixes)
+    got = canonical(keys, suffixes)
+    assert got.index.equals(keys.index)
+    assert got.fillna("<NA>").tolist() == expected.fillna("<NA>").tolist()

@@ -104,6 +104,19 @@ def _still_at(folder_fd: int, path: Path) -> bool:
         return False
 
 
+def _snapshot(folder: Path) -> dict[str, bytes] | None:
+    """Every file in ``folder`` as of one moment, read through one folder descriptor; None
+    when the folder was swapped out while being read. FileNotFoundError when there is none."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        seen = {name: _read_at(fd, name) for name in os.listdir(fd)}
+        return seen if _still_at(fd, folder) else None
+    except FileNotFoundError:
+        return None  # a file went with the old folder: swapped out
+    finally:
+        os.close(fd)
+
+
 class _Reader(threading.Thread):
     """Reads ``target`` over and over through a folder descriptor (one folder, one moment)
     and records any view that is not one whole version."""
@@ -117,22 +130,16 @@ class _Reader(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                fd = os.open(self.target, os.O_RDONLY | os.O_DIRECTORY)
+                seen = _snapshot(self.target)
             except FileNotFoundError:
                 self.missing += 1
                 continue
-            try:
-                names = set(os.listdir(fd))
-                contents = {_read_at(fd, name) for name in names}
-                if not _still_at(fd, self.target):
-                    continue  # swapped out while being read: the old set, being removed
-            except FileNotFoundError:
+            if seen is None:
                 continue
-            finally:
-                os.close(fd)
             self.views += 1
-            if names != self.names or len(contents) != 1:
-                self.bad.append((sorted(names), sorted(contents)))
+            contents = set(seen.values())
+            if set(seen) != self.names or len(contents) != 1:
+                self.bad.append((sorted(seen), sorted(contents)))
 
 
 def test_a_folder_is_seen_whole_or_not_at_all_even_when_its_writer_is_killed(
@@ -407,17 +414,11 @@ class _Watch(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(0.05):
             try:
-                fd = os.open(self.refined, os.O_RDONLY | os.O_DIRECTORY)
+                seen = _snapshot(self.refined)
             except FileNotFoundError:
                 continue
-            try:
-                seen = {name: _read_at(fd, name) for name in os.listdir(fd)}
-                if not _still_at(fd, self.refined):
-                    continue  # swapped out while being read: the old set, being removed
-            except FileNotFoundError:
+            if seen is None:
                 continue
-            finally:
-                os.close(fd)
             self.views += 1
             if seen != self.reference:
                 self.bad.append(sorted(n for n in seen if seen[n] != self.reference.get(n)))

@@ -9,7 +9,9 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import papermill
@@ -98,7 +100,9 @@ def test_a_forked_kernel_is_the_kernel_a_notebook_gets_on_its_own(
     assert zygote.process.poll() is None  # the zygote stays for the next stage
 
 
-def test_the_kernel_ends_with_its_launcher(probe: Path, zygote: KernelZygote) -> None:
+@contextmanager
+def _forked(probe: Path, zygote: KernelZygote) -> Iterator[tuple[WarmKernel, Any, Any]]:
+    """A forked kernel, its manager and a ready client (its channels stopped afterwards)."""
     kernel = WarmKernel("hotpass", probe, zygote=zygote, stage="probe")
     km = kernel.take()
     assert km is not None
@@ -106,6 +110,13 @@ def test_the_kernel_ends_with_its_launcher(probe: Path, zygote: KernelZygote) ->
     client.start_channels()
     try:
         client.wait_for_ready(timeout=120)
+        yield kernel, km, client
+    finally:
+        client.stop_channels()
+
+
+def test_the_kernel_ends_with_its_launcher(probe: Path, zygote: KernelZygote) -> None:
+    with _forked(probe, zygote) as (kernel, km, client):
         reply = client.execute_interactive("import os; pid = os.getpid()", timeout=60)
         assert reply["content"]["status"] == "ok"
         pids: list[str] = []
@@ -114,22 +125,14 @@ def test_the_kernel_ends_with_its_launcher(probe: Path, zygote: KernelZygote) ->
             timeout=60,
             output_hook=lambda m: pids.append(m["content"].get("text", "")),
         )
-    finally:
-        client.stop_channels()
     pid = int("".join(pids))
-    os.kill(km.provisioner.pid, signal.SIGKILL)  # type: ignore[union-attr]  # the launcher
+    os.kill(km.provisioner.pid, signal.SIGKILL)  # the launcher
     assert _gone(pid)  # its lifeline closed: no kernel left behind
     kernel.shutdown()
 
 
 def test_an_interrupt_reaches_a_forked_kernel(probe: Path, zygote: KernelZygote) -> None:
-    kernel = WarmKernel("hotpass", probe, zygote=zygote, stage="probe")
-    km = kernel.take()
-    assert km is not None
-    client = km.blocking_client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=120)
+    with _forked(probe, zygote) as (kernel, km, client):
         code = "import time\nprint('running', flush=True)\nfor _ in range(600): time.sleep(0.1)"
         msg_id = client.execute(code)
         started: dict = {}  # the cell's own code runs (an interrupt earlier would miss it)
@@ -142,9 +145,7 @@ def test_an_interrupt_reaches_a_forked_kernel(probe: Path, zygote: KernelZygote)
         while reply.get("parent_header", {}).get("msg_id") != msg_id:
             reply = client.get_shell_msg(timeout=60)
         assert reply["content"]["ename"] == "KeyboardInterrupt"
-    finally:
-        client.stop_channels()
-        kernel.shutdown()
+    kernel.shutdown()
 
 
 def test_without_the_zygote_the_launcher_starts_the_kernel_itself(

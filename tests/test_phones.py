@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hotpass_lib import phones
-from hotpass_lib.normalise import _phone_e164
+from hotpass_lib.normalise import _phone_e164, _phone_kind
 
 REGIONS = ("ZA", "US", "GB", "DE", "AU", "IN", "BR", "AR")
 
@@ -119,21 +119,6 @@ def test_za_numbers_decide_as_the_library_does() -> None:
     assert got == ["+27821234567", "+27821234567", None, "+27821234567"]
 
 
-_KINDS = {
-    phonenumbers.PhoneNumberType.MOBILE: "mobile",
-    phonenumbers.PhoneNumberType.FIXED_LINE: "landline",
-    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE: "landline",
-}
-
-
-def _kind(value: str) -> str:
-    """The reference: phonenumbers' own type of the parsed number."""
-    try:
-        return _KINDS.get(phonenumbers.number_type(phonenumbers.parse(value)), "other")
-    except phonenumbers.NumberParseException:
-        return "other"
-
-
 @st.composite
 def e164_numbers(draw: st.DrawFn) -> str:
     """Every region's example numbers of every type, some with a digit changed, dropped
@@ -160,7 +145,7 @@ def e164_numbers(draw: st.DrawFn) -> str:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(e164_numbers(), min_size=1, max_size=40))
 def test_phone_kinds_equal_the_reference(values: list[str]) -> None:
-    assert phones.kinds(values, _kind) == [_kind(v) for v in values]
+    assert phones.kinds(values, _phone_kind) == [_phone_kind(v) for v in values]
 
 
 def test_phone_kinds_decide_common_numbers_without_the_library() -> None:
@@ -169,4 +154,4 @@ def test_phone_kinds_decide_common_numbers_without_the_library() -> None:
     def refuse(value: str) -> str:
         raise AssertionError(f"fell back for {value}")
 
-    assert phones.kinds(values, refuse) == [_kind(v) for v in values]
+    assert phones.kinds(values, refuse) == [_phone_kind(v) for v in values]
