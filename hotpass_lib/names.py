@@ -91,8 +91,10 @@ def _canonical_step(keys: pd.Series, legal_suffixes: list[str]) -> pd.Series:
     step = keys.str.replace(r"^(?:the )+", "", regex=True)
     singles = step.str.contains(_HAS_SINGLES, regex=True, na=False)
     if singles.any():
-        joined = step[singles].astype(object).map(
-            lambda v: re.sub(_SINGLES, lambda m: m.group(0).replace(" ", ""), v)
+        joined = (
+            step[singles]
+            .astype(object)
+            .map(lambda v: re.sub(_SINGLES, lambda m: m.group(0).replace(" ", ""), v))
         )
         step = step.where(~singles, joined.astype("string"))
     for phrase, word in _PHRASES.items():

@@ -427,7 +427,9 @@ def block_keys(feats: pd.DataFrame, used: list[str], cap: int = BLOCK_CAP) -> pd
         blocks = con.sql(query).df()  # nosec B608 # only module constants are interpolated
     blocks = blocks.set_index("unique_id").reindex(feats["unique_id"])
     blocks.index = feats.index
-    return feats.assign(**{c: blocks[c].astype(object) for c in blocks.columns})
+    return feats.assign(
+        **{c: blocks[c].astype(object).where(blocks[c].notna(), None) for c in blocks.columns}
+    )
 
 
 def _blocking(used: list[str]) -> list:

@@ -19,3 +19,32 @@ def test_a_variant_shared_by_too_many_rows_is_dropped() -> None:
     found = name_variants(pd.Series(list("abcd")), names, cap=3)
     assert all("aviation" not in v for v in found)  # shared by 4 rows > cap
     assert found["a"] == ["alpha"]
+
+
+def test_a_value_shared_by_more_rows_than_the_cap_does_not_block() -> None:
+    from hotpass_lib.resolve import _training_rules, block_keys
+
+    n = 8
+    feats = pd.DataFrame(
+        {
+            "unique_id": [f"r{i}" for i in range(n)],
+            "name_key": [f"org {i}" for i in range(n)],
+            "name_squashes": [["acme"], ["acme"], ["acme"], ["acme"], ["zed"], ["zed"], None, None],
+            # a region typed into the address of five rows; a real address shared by two
+            "address_key": ["gauteng"] * 5 + ["12 main rd", "12 main rd", None],
+            "phones": [["+2711"], ["+2711", "+2782"], ["+2782"], None, None, None, None, None],
+            "phone": ["+2711", "+2711", "+2782", None, None, None, None, None],
+            "postcode": ["2000"] * n,
+        }
+    )
+    used = ["address_key", "phones", "postcode"]
+    got = block_keys(feats, used, cap=4).set_index("unique_id")
+    assert got["address_key_block"].tolist()[5:] == ["12 main rd", "12 main rd", None]
+    assert got["address_key_block"].isna().sum() == 6  # "gauteng" (5 rows > 4) blocks nothing
+    assert list(got.loc["r1", "phones_block"]) == ["+2711", "+2782"]
+    assert list(got.loc["r0", "name_squashes_block"]) == ["acme"]  # 4 rows: within the cap
+    assert got.loc["r5", "postcode_block"] == "2000 12 m"  # postcode with the address start
+    assert got.loc["r0", "postcode_block"] is None  # "2000 gaut": 5 rows
+    assert got.loc["r7", "postcode_block"] == "2000"  # no address: the postcode alone
+    rules = dict(_training_rules(got.reset_index(), used))
+    assert rules == {"name_key": 0, "phone": 1, "address_key": 1, "postcode": 1}
