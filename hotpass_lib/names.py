@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .groups import empty_lists, group_lists
-from .normalise import _ascii, clean_text, name_key
+from .normalise import _ascii, clean_text, name_key, strip_suffixes
 
 _MARKER = (
     r"(?:t\s*/\s*a\b|t/a|trading\s+as|h\s*/\s*a|handelend[e]?\s+as|previously|formerly|"
@@ -75,6 +75,36 @@ def _series(values: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
 
 
+def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """``text.str.extract(pattern)`` by Arrow (RE2, one pass): one column per named group,
+    NA where the pattern does not match. For ASCII text whose groups never match empty
+    (RE2 gives ``""`` for a group that took no part in the match)."""
+    found = pc.extract_regex(_arrow(text), pattern)
+    names = [found.type.field(i).name for i in range(found.type.num_fields)]
+    out = pd.DataFrame(
+        {n: _series(pc.struct_field(found, n), text.index) for n in names}, index=text.index
+    )
+    return out.mask(out == "")
+
+
+def _parentheses(text: pd.Series) -> pd.Series:
+    """The text inside each ``(...)`` without nested parentheses, as
+    ``text.str.extractall(r"\\(([^()]*)\\)")[0]`` gives it (index: row label and match
+    number), by Arrow: the text after each ``(`` up to a ``)`` that comes before the next."""
+    pieces = pc.split_pattern(_arrow(text), "(")
+    lengths = pc.list_value_length(pieces).fill_null(0).to_numpy()
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(len(rows)) - np.repeat(lengths.cumsum() - lengths, lengths)
+    inside = pc.extract_regex(pc.list_flatten(pieces), r"^(?P<g>[^()]*)\)")
+    hit = (pc.is_valid(inside).to_numpy(zero_copy_only=False)) & (position > 0)
+    values = pc.struct_field(inside, "g").to_numpy(zero_copy_only=False)[hit]
+    owner = rows[hit]
+    match = pd.Series(owner).groupby(owner).cumcount().to_numpy()
+    index = pd.MultiIndex.from_arrays([text.index[owner], match], names=[None, "match"])
+    found = pd.Series(values, index=index, dtype="string", name=0)
+    return found.mask(found == "")  # "()" holds nothing, as pandas says
+
+
 def _map_words(keys: pd.Series, mapping: dict[str, str]) -> pd.Series:
     """Each space-separated word of ``keys`` found in ``mapping`` replaced, by Arrow in one
     pass: a split, a hash lookup of every word and a join (no Python per key)."""
@@ -100,7 +130,8 @@ def _canonical_step(keys: pd.Series, legal_suffixes: list[str]) -> pd.Series:
     for phrase, word in _PHRASES.items():
         step = step.str.replace(rf"\b{re.escape(phrase)}\b", word, regex=True)
     step = _map_words(step, _WORDS)
-    return name_key(step, legal_suffixes).fillna(keys)
+    # what name_key would do to these words: only remove suffixes that now appear
+    return strip_suffixes(step, legal_suffixes).fillna(keys)
 
 
 def canonical(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
@@ -150,8 +181,9 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     describing (:func:`descriptive`) stays part of ``core`` and ``squash``: ``X (George)``
     is not ``X``; ``base_squash`` is the core without any qualifier."""
     suffixes = sorted(set(legal_suffixes))
-    text = _ascii(clean_text(names)).str.lower()
-    groups = text.str.extractall(_PAREN)[0] if text.notna().any() else pd.Series(dtype="string")
+    cleaned = _ascii(clean_text(names))
+    text = cleaned.str.lower()
+    groups = _parentheses(text)
     is_trade = groups.str.match(rf"^\s*{_MARKER}", na=False)
     trade_paren = (
         groups[is_trade]
@@ -160,7 +192,7 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
         .first()
     )
     group_keys = name_key(groups.astype("string"), suffixes)
-    original = _ascii(clean_text(names)).str.extractall(_PAREN)[0] if len(groups) else groups
+    original = _parentheses(cleaned)
     acronym = original.str.fullmatch(r"\s*[A-Z]{2,5}\s*", na=False)  # (ATO), (AMO): a kind
     qualifier = (~is_trade) & group_keys.notna()  # not only a legal suffix such as (Pty)
     qualifiers = group_keys[qualifier].groupby(level=0).first().reindex(text.index)
@@ -168,16 +200,17 @@ def name_forms(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.DataFrame:
     # only a qualifier at the end can name a place: "(Ato) X" describes, "X (George)" may not
     trailing = text.str.contains(r"\([^()]*\)[\s.]*$", regex=True, na=False)
     bare = text.str.replace(_PAREN, " ", regex=True).str.strip()
-    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
+    inline = _extract(bare, rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
     # a branch written without parentheses: "X - Kimberley", "X Kimberley Branch"
-    branch = bare.str.extract(
-        r"^(?P<base>.*?\S)\s+(?:[-–—]\s+(?P<dash>[^-–—]+)|(?P<word>\S+)\s+(?:branch|office))\.?$"
+    branch = _extract(
+        bare,
+        r"^(?P<base>.*?\S)\s+(?:[-–—]\s+(?P<dash>[^-–—]+)|(?P<word>\S+)\s+(?:branch|office))\.?$",
     )
     has_branch = branch["base"].notna() & inline["legal"].isna()
     branch_q = name_key(branch["dash"].fillna(branch["word"]).astype("string"), suffixes)
     bare = bare.where(~has_branch, branch["base"])
-    inline = bare.str.extract(rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
-    garbled = bare.str.extract(r"^(?P<legal>.*?\S)\s+t\s*/\s*a(?P<trading>[a-z].+)$")
+    inline = _extract(bare, rf"^(?P<legal>.*?\S)\s+(?:{_MARKER}|ta)\.?\s+(?P<trading>.+)$")
+    garbled = _extract(bare, r"^(?P<legal>.*?\S)\s+t\s*/\s*a(?P<trading>[a-z].+)$")
     legal = inline["legal"].fillna(garbled["legal"]).fillna(bare)
     trading = trade_paren.reindex(text.index).fillna(inline["trading"]).fillna(garbled["trading"])
     out = pd.DataFrame(index=names.index)

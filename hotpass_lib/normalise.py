@@ -390,19 +390,30 @@ def name_key(names: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
     sp = f"[{SPACES}]"
     key = key.str.replace(rf"\btrading{sp}+as\b|\bt{sp}*/{sp}*a\b", " ta ", regex=True)
     key = _words(key.str.replace("&", " and ", regex=False))
+    return strip_suffixes(key, legal_suffixes)
+
+
+def strip_suffixes(keys: pd.Series, legal_suffixes: Iterable[str]) -> pd.Series:
+    """Legal suffixes removed as whole words from keys (words of ``a-z0-9``, single
+    spaces), until none is left; an empty key becomes NA."""
     words = _words(_ascii(pd.Series(sorted(set(legal_suffixes)), dtype="string")).str.lower())
     suffixes = sorted(set(words.dropna()) - {""}, key=len, reverse=True)
+    key = keys.astype("string")
     if suffixes:
         # whole words, as ``(?<![a-z0-9])suffix(?![a-z0-9])`` would say; RE2 (Arrow) has
         # no lookarounds, so the spaces are doubled and each side of a match takes one
         alternation = "|".join(re.escape(s).replace("\\ ", "  ") for s in suffixes)
         pattern = rf"(?:^| )(?:{alternation})(?: |$)"
-        while True:  # removing one suffix can join the words of another ("pty cc ltd")
-            spaced = key.str.replace(" ", "  ", regex=False)
-            stripped = _words(spaced.str.replace(pattern, " ", regex=True))
-            if stripped.equals(key):
-                break
-            key = stripped
+        out = key.reset_index(drop=True)
+        todo = np.flatnonzero(out.notna().to_numpy())
+        while len(todo):  # removing one suffix can join the words of another ("pty cc ltd")
+            before = out.iloc[todo]
+            spaced = before.str.replace(" ", "  ", regex=False)
+            after = _words(spaced.str.replace(pattern, " ", regex=True))
+            changed = (after != before).to_numpy(dtype=bool, na_value=True)
+            todo = todo[changed]  # the others are done: a key without suffixes stays
+            out.iloc[todo] = after[changed].to_numpy()
+        key = out.set_axis(keys.index)
     return key.mask(key == "")
 
 

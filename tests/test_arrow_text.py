@@ -149,3 +149,36 @@ def test_canonical_equals_its_python_reference(values: list, suffixes: list[str]
     got = canonical(keys, suffixes)
     assert got.index.equals(keys.index)
     assert got.fillna("<NA>").tolist() == expected.fillna("<NA>").tolist()
+
+
+paren_text = st.lists(
+    st.one_of(st.none(), st.text(alphabet=st.sampled_from("ab (x)-t/"), max_size=16)), max_size=10
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(paren_text)
+def test_parentheses_equal_python_extractall(values: list[str | None]) -> None:
+    from hotpass_lib.names import _PAREN, _parentheses
+
+    series = pd.Series(values, dtype="string", index=[f"r{i % 3}" for i in range(len(values))])
+    got = _parentheses(series)
+    if series.notna().any():
+        expected = series.str.extractall(_PAREN)[0]
+        assert got.index.tolist() == expected.index.tolist()
+        assert got.tolist() == expected.tolist()
+    else:
+        assert got.empty
+
+
+@settings(max_examples=300, deadline=None)
+@given(paren_text)
+def test_extract_equals_python_extract(values: list[str | None]) -> None:
+    from hotpass_lib.names import _extract
+
+    pattern = r"^(?P<base>.*?\S)\s+(?:[-]\s+(?P<dash>[^-]+)|(?P<word>\S+)\s+(?:ab|ba))\.?$"
+    series = pd.Series(values, dtype="string")
+    expected = series.str.extract(pattern)
+    got = _extract(series, pattern)
+    assert got.columns.tolist() == expected.columns.tolist()
+    assert got.fillna("<NA>").to_numpy().tolist() == expected.fillna("<NA>").to_numpy().tolist()
