@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -813,26 +814,29 @@ def kept_apart(feats: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
 
 
 def components(nodes: pd.Series, edges: pd.DataFrame) -> pd.Series:
-    """Connected components: each node's label is the smallest node id in its component."""
-    label = pd.Series(nodes.to_numpy(), index=nodes.to_numpy())
-    if edges.empty:
-        return label
-    both = pd.concat(
-        [
-            edges[["left", "right"]],
-            edges.rename(columns={"left": "right", "right": "left"})[["left", "right"]],
-        ]
-    )
-    while True:  # min-label propagation; converges in about log(component diameter) rounds
-        neighbour = both.assign(lab=both["right"].map(label)).groupby("left")["lab"].min()
-        new = label.copy()
-        new.loc[neighbour.index] = neighbour.where(
-            neighbour < label.loc[neighbour.index], label.loc[neighbour.index]
-        )
-        new = new.map(new)  # jump to the label's label
-        if new.equals(label):
-            return label
-        label = new
+    """Connected components: each node's label is the smallest node id in its component.
+
+    Min-label propagation over integer codes (ordered as the ids are), with pointer
+    jumping, in numpy: about log(component diameter) rounds of whole-array steps."""
+    ids = nodes.to_numpy()
+    codes, found = pd.factorize(ids, sort=True)
+    uniques = pd.Index(found)
+    label = np.arange(len(uniques))
+    if not edges.empty:
+        left = uniques.get_indexer(edges["left"].to_numpy())
+        right = uniques.get_indexer(edges["right"].to_numpy())
+        known = (left >= 0) & (right >= 0)
+        left, right = left[known], right[known]
+        while True:
+            before = label.copy()
+            low = np.minimum(label[left], label[right])
+            np.minimum.at(label, left, low)
+            np.minimum.at(label, right, low)
+            while not np.array_equal(jumped := label[label], label):
+                label = jumped
+            if np.array_equal(label, before):
+                break
+    return pd.Series(uniques.take(label[codes]), index=ids)
 
 
 def _honour_apart(label: pd.Series, edges: pd.DataFrame, apart: set[tuple[str, str]]) -> pd.Series:

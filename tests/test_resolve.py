@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotpass_lib.resolve import name_variants
 
@@ -48,3 +50,45 @@ def test_a_value_shared_by_more_rows_than_the_cap_does_not_block() -> None:
     assert got.loc["r7", "postcode_block"] == "2000"  # no address: the postcode alone
     rules = dict(_training_rules(got.reset_index(), used))
     assert rules == {"name_key": 0, "phone": 1, "address_key": 1, "postcode": 1}
+
+
+def _components_reference(nodes: pd.Series, edges: pd.DataFrame) -> pd.Series:
+    """Components as first written: min-label propagation with pandas maps."""
+    label = pd.Series(nodes.to_numpy(), index=nodes.to_numpy())
+    if edges.empty:
+        return label
+    swapped = edges.rename(columns={"left": "right", "right": "left"})
+    both = pd.concat([edges[["left", "right"]], swapped[["left", "right"]]])
+    while True:
+        neighbour = both.assign(lab=both["right"].map(label)).groupby("left")["lab"].min()
+        new = label.copy()
+        new.loc[neighbour.index] = neighbour.where(
+            neighbour < label.loc[neighbour.index], label.loc[neighbour.index]
+        )
+        new = new.map(new)
+        if new.equals(label):
+            return label
+        label = new
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 40).flatmap(
+        lambda n: st.tuples(
+            st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)))
+        )
+    )
+)
+def test_components_equal_the_pandas_reference(graph: tuple[int, list[tuple[int, int]]]) -> None:
+    from hotpass_lib.resolve import components
+
+    n, pairs = graph
+    nodes = pd.Series([f"src-{i * 7919 % 101:03d}" for i in range(n)], dtype="string")
+    edges = pd.DataFrame(
+        {"left": [nodes[a] for a, _ in pairs], "right": [nodes[b] for _, b in pairs]},
+        dtype="string",
+    )
+    got = components(nodes, edges)
+    expected = _components_reference(nodes, edges)
+    assert got.index.tolist() == expected.index.tolist()
+    assert got.tolist() == expected.tolist()
