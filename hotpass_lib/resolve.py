@@ -953,19 +953,36 @@ def unrelated_names(pairs: pd.DataFrame, feats: pd.DataFrame) -> pd.Series:
     """Pairs whose names share no word, no name form and are not alike even with spaces
     ignored (``Aurora Insurance`` / ``AuroraI nsurance`` are alike): however much else
     agrees (a hotel switchboard, a shared office address), they are queued for review,
-    never merged."""
-    words = dict(zip(feats["unique_id"], feats["name_core"].fillna("").str.split(" "), strict=True))
-    forms = dict(zip(feats["unique_id"], feats["name_squashes"], strict=True))
+    never merged. Shared words and forms by DuckDB, Jaro-Winkler by rapidfuzz's ``cpdist``
+    (pair by pair in C++)."""
+    import duckdb
     from rapidfuzz.distance import JaroWinkler
+    from rapidfuzz.process import cpdist
 
-    squash = dict(zip(feats["unique_id"], feats["name_squash"].fillna(""), strict=True))
-    out = [
-        not (set(words.get(a, [])) & set(words.get(b, [])) - {""})
-        and not (set(forms.get(a) or []) & set(forms.get(b) or []))
-        and JaroWinkler.normalized_similarity(squash.get(a, ""), squash.get(b, "")) < 0.8
-        for a, b in zip(pairs["left"], pairs["right"], strict=True)
-    ]
-    return pd.Series(out, index=pairs.index, dtype=bool)
+    f = feats[["unique_id", "name_core", "name_squashes", "name_squash"]]
+    p = pd.DataFrame({"i": np.arange(len(pairs)), "l": pairs["left"], "r": pairs["right"]})
+    with duckdb.connect() as con:
+        con.register("f", f)
+        con.register("p", p)
+        found = con.sql(
+            """
+            select coalesce(list_has_any(
+                       list_filter(string_split(coalesce(a.name_core, ''), ' '), lambda w: w <> ''),
+                       string_split(coalesce(b.name_core, ''), ' ')), false)
+                   or coalesce(list_has_any(a.name_squashes, b.name_squashes), false) as shared,
+                   coalesce(a.name_squash, '') as sl, coalesce(b.name_squash, '') as sr
+            from p left join f a on a.unique_id = p.l left join f b on b.unique_id = p.r
+            order by p.i
+            """
+        ).df()
+    alike = cpdist(
+        found["sl"].tolist(),
+        found["sr"].tolist(),
+        scorer=JaroWinkler.normalized_similarity,
+        dtype=np.float64,
+    )
+    unrelated = ~found["shared"].to_numpy(dtype=bool) & (alike < 0.8)
+    return pd.Series(unrelated, index=pairs.index, dtype=bool)
 
 
 def _decided(decisions: pd.DataFrame) -> dict[str, str]:

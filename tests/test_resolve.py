@@ -92,3 +92,61 @@ def test_components_equal_the_pandas_reference(graph: tuple[int, list[tuple[int,
     expected = _components_reference(nodes, edges)
     assert got.index.tolist() == expected.index.tolist()
     assert got.tolist() == expected.tolist()
+
+
+def _unrelated_reference(pairs: pd.DataFrame, feats: pd.DataFrame) -> pd.Series:
+    """``unrelated_names`` as first written: Python sets and rapidfuzz pair by pair."""
+    from rapidfuzz.distance import JaroWinkler
+
+    ids = feats["unique_id"]
+    words = dict(zip(ids, feats["name_core"].fillna("").str.split(" "), strict=True))
+    forms = dict(zip(ids, feats["name_squashes"], strict=True))
+    squash = dict(zip(ids, feats["name_squash"].fillna(""), strict=True))
+    out = [
+        not (set(words.get(a, [])) & set(words.get(b, [])) - {""})
+        and not (set(forms.get(a) or []) & set(forms.get(b) or []))
+        and JaroWinkler.normalized_similarity(squash.get(a, ""), squash.get(b, "")) < 0.8
+        for a, b in zip(pairs["left"], pairs["right"], strict=True)
+    ]
+    return pd.Series(out, index=pairs.index, dtype=bool)
+
+
+CORE = st.one_of(st.none(), st.lists(st.sampled_from(["aero", "sky", "air", "ab", "ba"]),
+                                     min_size=1, max_size=3).map(" ".join))  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            CORE,
+            st.one_of(
+                st.none(), st.lists(st.sampled_from(["x", "y", "z"]), min_size=1, max_size=2)
+            ),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.lists(st.tuples(st.integers(0, 9), st.integers(0, 9)), max_size=12),
+)
+def test_unrelated_names_equal_the_python_reference(rows: list, links: list) -> None:
+    from hotpass_lib.resolve import unrelated_names
+
+    feats = pd.DataFrame(
+        {
+            "unique_id": [f"u{i}" for i in range(len(rows))],
+            "name_core": pd.Series([c for c, _ in rows], dtype="string"),
+            "name_squashes": [s for _, s in rows],
+            "name_squash": pd.Series(
+                [c.replace(" ", "") if c else None for c, _ in rows], dtype="string"
+            ),
+        }
+    )
+    pairs = pd.DataFrame(  # ids past the rows are unknown to feats
+        {"left": [f"u{a}" for a, _ in links], "right": [f"u{b}" for _, b in links]},
+        index=[3 * i for i in range(len(links))],
+        dtype="string",
+    )
+    got = unrelated_names(pairs, feats)
+    assert got.index.equals(pairs.index)
+    assert got.tolist() == _unrelated_reference(pairs, feats).tolist()
