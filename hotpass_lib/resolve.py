@@ -853,6 +853,12 @@ def _honour_apart(label: pd.Series, edges: pd.DataFrame, apart: set[tuple[str, s
     inside = edges[edges["left"].map(label).isin(bad)].assign(rank=edges["reason"].map(rank))
     inside = inside.sort_values(["rank", "left", "right"], kind="stable")
     parent = {node: node for node in label.index[label.isin(bad)]}
+    members = {node: {node} for node in parent}
+    partners: dict[str, set[str]] = {node: set() for node in parent}  # kept apart from
+    for x, y in apart:
+        if x in parent and y in parent:
+            partners[x].add(y)
+            partners[y].add(x)
 
     def root(node: str) -> str:
         while parent[node] != node:
@@ -860,16 +866,16 @@ def _honour_apart(label: pd.Series, edges: pd.DataFrame, apart: set[tuple[str, s
             node = parent[node]
         return node
 
-    members = {node: {node} for node in parent}
     for left, right in zip(inside["left"], inside["right"], strict=True):
         a, b = root(left), root(right)
-        if a == b or any((min(x, y), max(x, y)) in apart for x in members[a] for y in members[b]):
-            continue
+        if a == b or not partners[a].isdisjoint(members[b]):
+            continue  # joined already, or a member of one is kept apart from one of the other
         parent[b] = a
         members[a] |= members.pop(b)
+        partners[a] |= partners.pop(b)
+    relabel = {node: min(group) for group in members.values() for node in group}
     out = label.copy()
-    for group in members.values():
-        out.loc[list(group)] = min(group)
+    out.loc[list(relabel)] = list(relabel.values())
     return out
 
 
