@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from .groups import empty_lists, group_lists
 from .normalise import _ascii, clean_text, name_key, strip_suffixes
+from .normalise import extract as _extract
 
 _MARKER = (
     r"(?:t\s*/\s*a\b|t/a|trading\s+as|h\s*/\s*a|handelend[e]?\s+as|previously|formerly|"
@@ -73,18 +74,6 @@ def _arrow(values: pd.Series) -> pa.Array:
 
 def _series(values: pa.Array, index: pd.Index) -> pd.Series:
     return pd.Series(values.to_numpy(zero_copy_only=False), index=index, dtype="string")
-
-
-def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
-    """``text.str.extract(pattern)`` by Arrow (RE2, one pass): one column per named group,
-    NA where the pattern does not match. For ASCII text whose groups never match empty
-    (RE2 gives ``""`` for a group that took no part in the match)."""
-    found = pc.extract_regex(_arrow(text), pattern)
-    names = [found.type.field(i).name for i in range(found.type.num_fields)]
-    out = pd.DataFrame(
-        {n: _series(pc.struct_field(found, n), text.index) for n in names}, index=text.index
-    )
-    return out.mask(out == "")
 
 
 def _parentheses(text: pd.Series) -> pd.Series:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from .errors import HotpassError
 from .groups import empty_lists, group_lists
 from .names import name_forms
-from .normalise import _ascii, clean_text, website_host
+from .normalise import _ascii, clean_text, extract, website_host
 from .params import Engine
 from .profile import Profile, ProfileError, Thresholds
 
@@ -149,15 +149,13 @@ def features(orgs: pd.DataFrame, legal_suffixes: list[str] | None = None) -> pd.
             "phones": phones,
             "phone": orgs["phones"].explode().groupby(level=0).first().astype("string"),
             "website_host": website_host(orgs["website"]).astype("string"),
-            "website_path": orgs["website"]
-            .astype("string")
-            .str.extract(r"^https://[^/]+(/.+)$")[0],
+            "website_path": extract(orgs["website"], r"^https://[^/]+(?P<path>/.+)$")["path"],
             "province": orgs["province"].astype("string"),
             "city": _optional(orgs, "city"),
             "postcode": _optional(orgs, "postcode"),
             "address_key": address_key(address) if address is not None else None,
             "house_number": (
-                address.str.extract(r"^\s*(\d+)\b")[0] if address is not None else None
+                extract(address, r"^\s*(?P<n>\d+)\b")["n"] if address is not None else None
             ),
         }
     ).sort_values("unique_id", ignore_index=True)
@@ -732,31 +730,36 @@ def deterministic_edges(feats: pd.DataFrame) -> pd.DataFrame:
                   and not (a.is_core and b.is_core and coalesce(a.qualifier <> b.qualifier, false))
             ),
             typed as (
-                select unique_id, name_squash as s, regexp_replace(name_squash, '[^0-9]', '', 'g')
-                       as digits, qualifier
+                select row_number() over (order by unique_id) as rid, unique_id,
+                       name_squash as s, regexp_replace(name_squash, '[^0-9]', '', 'g') as digits,
+                       qualifier
                 from f where length(name_squash) >= {TYPO_MIN}
             ),
             deletions as (  -- every name with one letter left out: one edit apart share one
-                select distinct unique_id, s, digits, qualifier,
-                       unnest(list_transform(range(length(s)),
-                              lambda i: substr(s, 1, i) || substr(s, i + 2))) as k
+                select distinct rid, unnest(list_transform(range(length(s)),
+                       lambda i: substr(s, 1, i) || substr(s, i + 2))) as k
                 from typed
                 union
-                select unique_id, s, digits, qualifier, s from typed
+                select rid, s from typed
             ),
-            capped as (
-                select * from deletions
+            capped as (  -- narrow rows (an integer and the form): millions of them at 1M
+                select rid, k from deletions
                 qualify count(*) over (partition by k) <= {TYPO_BLOCK_CAP}
             ),
             near as (
-                select distinct a.unique_id as l, b.unique_id as r, a.s as sl, b.s as sr,
-                       a.digits as dl, b.digits as dr,
-                       coalesce(a.qualifier <> b.qualifier, false) as other_q
-                from capped a join capped b on a.k = b.k and a.unique_id < b.unique_id
+                select distinct a.rid as l, b.rid as r
+                from capped a join capped b on a.k = b.k and a.rid < b.rid
+            ),
+            near_left as materialized (  -- else the planner joins both sides on digits first
+                select near.r, a.unique_id as l, a.s, a.digits, a.qualifier
+                from near join typed a on a.rid = near.l
             ),
             typo as (
-                select l, r, 'one typo' as reason, 2 as rank from near
-                where sl <> sr and dl = dr and not other_q and damerau_levenshtein(sl, sr) = 1
+                select a.l, b.unique_id as r, 'one typo' as reason, 2 as rank
+                from near_left a join typed b on b.rid = a.r
+                where a.s <> b.s and a.digits = b.digits
+                  and not coalesce(a.qualifier <> b.qualifier, false)
+                  and damerau_levenshtein(a.s, b.s) = 1
             ),
             candidates as (
                 select l, r, min_by(reason, rank) as reason

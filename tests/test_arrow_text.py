@@ -182,3 +182,17 @@ def test_extract_equals_python_extract(values: list[str | None]) -> None:
     got = _extract(series, pattern)
     assert got.columns.tolist() == expected.columns.tolist()
     assert got.fillna("<NA>").to_numpy().tolist() == expected.fillna("<NA>").to_numpy().tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(alphabet="12 \x1f\u00a0é\u0663ab/:hts.", max_size=14)))
+)
+def test_extract_equals_pandas_on_any_script(values: list[str | None]) -> None:
+    for pattern in (r"^\s*(?P<n>\d+)\b", r"^https://(?P<host>[^/]+)", r"^h[^/]+(?P<p>/.+)$"):
+        series = pd.Series(values, dtype="string")
+        expected = series.str.extract(pattern)
+        got = norm.extract(series, pattern)
+        assert got.fillna("<NA>").to_numpy().tolist() == (
+            expected.fillna("<NA>").to_numpy().tolist()
+        )
