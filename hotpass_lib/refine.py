@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .groups import empty_lists, group_lists
 from .normalise import phone_kind, slugify
@@ -142,40 +144,55 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     return pd.DataFrame(values), provenance, conflict_df
 
 
-def _json_texts(values: pd.Series) -> pd.Series:
-    """Each value as ``json.dumps`` writes it, encoded once per distinct value."""
-    present = values.dropna()
-    codes = {v: json.dumps(v) for v in present.unique()}
-    texts = values.astype(object).map(codes).astype(object)
-    return texts.where(texts.notna(), "null")
+_PLAIN_JSON = r"^[ !#-\[\]-~]*$"
+"""Printable ASCII without ``"`` or ``\\``: text ``json.dumps`` writes as it is, quoted."""
+
+
+def _json_texts(values: pd.Series) -> pa.Array:
+    """Each value as ``json.dumps`` writes it (missing: ``null``): plain text quoted in
+    Arrow, the rest (escapes, non-ASCII) by ``json.dumps`` once per distinct value."""
+    text = pa.array(values, from_pandas=True).cast(pa.string())
+    quoted = pc.binary_join_element_wise('"', text, '"', "")
+    odd = pc.invert(pc.fill_null(pc.match_substring_regex(text, _PLAIN_JSON), True))
+    if odd.true_count:
+        rare = text.filter(odd).to_pylist()
+        codes = {v: json.dumps(v) for v in set(rare)}
+        quoted = pc.replace_with_mask(quoted, odd, pa.array([codes[v] for v in rare]))
+    return pc.fill_null(quoted, "null")
 
 
 def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFrame) -> pd.Series:
     """Per cluster, where each surviving value came from, as the JSON text
-    ``json.dumps(..., sort_keys=True)`` gives, assembled column-wise (no Python per row)."""
-    clashing = pd.MultiIndex.from_arrays([conflicts["cluster"], conflicts["field"]])
-    text = pd.Series("", index=clusters, dtype=object)
+    ``json.dumps(..., sort_keys=True)`` gives, assembled column-wise in Arrow."""
+    entries = []
     for field in sorted(provenance):
         frame = provenance[field]
         frame = frame[~frame.index.duplicated(keep="last")]
-        keys = pd.MultiIndex.from_arrays([frame.index, [field] * len(frame)])
-        rule = np.where(keys.isin(clashing), '"highest source priority"', '"only value"')
-        entry = (
-            f'{json.dumps(field)}: {{"priority": '
-            + frame["priority"].astype(int).astype(str).to_numpy(dtype=object)
-            + ', "record": '
-            + _json_texts(frame["source_record_id"]).to_numpy(dtype=object)
-            + ', "rule": '
-            + rule.astype(object)
-            + ', "source": '
-            + _json_texts(frame["source"]).to_numpy(dtype=object)
-            + "}"
+        clash = frame.index.isin(conflicts.loc[conflicts["field"] == field, "cluster"])
+        rule = pa.array(np.where(clash, '"highest source priority"', '"only value"'))
+        priority = pa.array(frame["priority"].astype(int).to_numpy()).cast(pa.string())
+        entry = pc.binary_join_element_wise(
+            f'{json.dumps(field)}: {{"priority": ',
+            priority,
+            ', "record": ',
+            _json_texts(frame["source_record_id"]),
+            ', "rule": ',
+            rule,
+            ', "source": ',
+            _json_texts(frame["source"]),
+            "}, ",
+            "",
         )
-        piece = pd.Series(entry, index=frame.index, dtype=object).reindex(clusters)
-        has = piece.notna().to_numpy()
-        joined = np.where(text.to_numpy() == "", piece.to_numpy(), text + ", " + piece)
-        text = pd.Series(np.where(has, joined, text.to_numpy()), index=clusters, dtype=object)
-    return ("{" + text + "}").astype("string")
+        at = np.full(len(clusters), -1)
+        at[clusters.get_indexer(frame.index)] = np.arange(len(frame))
+        entries.append(pc.fill_null(entry.take(pa.array(at, mask=at < 0)), ""))
+    if not entries:
+        return pd.Series("{}", index=clusters, dtype="string")
+    # each entry ends "}, ": the last separator is cut (binary_join_element_wise's
+    # null_handling="skip" drops rows whose inputs are all null, pyarrow 25)
+    body = pc.utf8_rtrim(pc.binary_join_element_wise("{", *entries, ""), characters=", ")
+    text = pc.binary_join_element_wise(body, "}", "")
+    return pd.Series(pd.array(text, dtype="string"), index=clusters)
 
 
 def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
