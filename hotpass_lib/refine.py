@@ -374,15 +374,37 @@ def refine(
 
 
 def _org_values(
-    orgs: pd.DataFrame, people: pd.DataFrame, row_org: pd.Series, column: str
-) -> pd.Series:
-    """Sorted distinct e-mails (or phones) per organisation, from its rows and contacts."""
-    rows = orgs[["source_record_id", column]].explode(column)
-    rows["organisation_id"] = rows["source_record_id"].map(row_org)
-    both = pd.concat(
-        [rows[["organisation_id", column]], people[["organisation_id", column]].explode(column)]
+    orgs: pd.DataFrame, people: pd.DataFrame, row_org: pd.Series, column: str, pid: pd.Series
+) -> pa.LargeListArray:
+    """Per organisation of ``pid``, its sorted distinct e-mails (or phones), from its rows
+    and contacts (``row_org``: each organisation row's organisation id, in row order)."""
+    owners, values = [], []
+    for owner, lists in ((row_org, orgs[column]), (people["organisation_id"], people[column])):
+        items = _text_lists(lists)
+        owners.append(pa.array(owner, from_pandas=True).take(pc.list_parent_indices(items)))
+        values.append(pc.list_flatten(items))
+    both = group_lists(
+        pa.concat_arrays(owners),
+        pa.concat_arrays(values),
+        distinct=True,
+        sort=True,
+        index=pd.Index(pid),
     )
-    return group_lists(both["organisation_id"], both[column], distinct=True, sort=True)
+    return _text_lists(both)
+
+
+def _text_lists(lists: pd.Series) -> pa.LargeListArray:
+    """A column of lists of text as one Arrow list array."""
+    return pa.array(lists, type=pa.large_list(pa.string()), from_pandas=True)
+
+
+def _firsts(lists: pa.LargeListArray) -> pa.Array:
+    """Each list's first item (null for an empty list)."""
+    offsets = np.asarray(lists.offsets)
+    at = offsets[:-1].copy()
+    empty = offsets[1:] == at
+    at[empty] = 0
+    return lists.values.take(pa.array(at, mask=empty))
 
 
 def _primary_contacts(
@@ -390,9 +412,11 @@ def _primary_contacts(
 ) -> pd.DataFrame:
     """Primary contact (a named person before a mailbox, best source first) and the rest of
     the organisation's e-mails and phones as secondaries."""
-    ranked = people.assign(
-        _has=people["emails"].map(len) + people["phones"].map(len) > 0
-    ).sort_values(
+    filled = pc.add(
+        pc.list_value_length(_text_lists(people["emails"])),
+        pc.list_value_length(_text_lists(people["phones"])),
+    )
+    ranked = people.assign(_has=np.asarray(filled) > 0).sort_values(
         ["organisation_id", "is_mailbox", "_has", "best_priority", "contact_id"],
         ascending=[True, True, False, False, True],
         kind="stable",
@@ -402,20 +426,22 @@ def _primary_contacts(
     ssot["primary_contact_name"] = pid.map(primary["name"]).astype("string")
     ssot["primary_contact_role"] = pid.map(primary["role"]).astype("string")
     for column, kind in (("emails", "email"), ("phones", "phone")):
-        mapped = pid.map(_org_values(orgs, people, row_org, column))
-        values = [list(v) if isinstance(v, list | np.ndarray) else [] for v in mapped]
+        lists = _org_values(orgs, people, row_org, column, pid)
         firsts = pd.Series(
-            [v[0] if len(v) else None for v in primary[column]], index=primary.index, dtype="string"
+            pd.array(_firsts(_text_lists(primary[column])), dtype="string"), index=primary.index
         )
         own = pid.map(firsts).astype("string")
-        first_value = pd.Series([v[0] if v else None for v in values], index=pid.index)
-        chosen = own.fillna(first_value.astype("string"))
+        chosen = own.fillna(pd.Series(pd.array(_firsts(lists), dtype="string"), index=pid.index))
         ssot[f"primary_{kind}"] = chosen
-        ssot[f"secondary_{column}"] = pd.Series(
-            [[x for x in v if x != p] for v, p in zip(values, chosen, strict=True)],
-            index=ssot.index,
-            dtype=object,
+        lengths = np.diff(np.asarray(lists.offsets))
+        owner = np.repeat(np.arange(len(lists)), lengths)
+        chosen_each = pa.array(chosen, from_pandas=True).take(pa.array(owner))
+        keep = pc.fill_null(pc.not_equal(lists.values, chosen_each), True)
+        kept = np.bincount(owner[np.asarray(keep)], minlength=len(lists))
+        rest = pa.LargeListArray.from_arrays(
+            pa.array(np.r_[0, np.cumsum(kept)], type=pa.int64()), lists.values.filter(keep)
         )
+        ssot[f"secondary_{column}"] = pd.Series(rest.to_pylist(), index=ssot.index, dtype=object)
     return ssot
 
 
