@@ -204,7 +204,8 @@ def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
 def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
     """Deduplicate contacts within an organisation: same person name, or same mailbox."""
     c = contacts.assign(organisation_id=contacts["organisation_source_record_id"].map(row_org))
-    first_email = c["emails"].map(lambda v: v[0] if len(v) else "").astype("string")
+    first = _firsts(_text_lists(c["emails"]))
+    first_email = pd.Series(pd.array(pc.fill_null(first, ""), dtype="string"), index=c.index)
     person = c["name"].astype("string").str.lower().str.replace(r"[^a-z]+", " ", regex=True)
     person = person.str.strip()
     c["_key"] = c["organisation_id"] + "|" + person.fillna("mailbox:" + first_email)
