@@ -215,8 +215,9 @@ def phone_kind(e164: pd.Series) -> pd.Series:
     """``mobile``, ``landline`` or ``other`` for E.164 numbers (NA stays NA), by
     :func:`phones.kinds` at array speed; phonenumbers (:func:`_phone_kind`) decides only
     what it cannot."""
-    distinct = e164.dropna().unique()
-    return e164.map(dict(zip(distinct, phones.kinds(list(distinct), _phone_kind), strict=True)))
+    codes, distinct = pd.factorize(e164)  # missing: code -1, the appended NaN
+    kinds = np.array([*phones.kinds(list(distinct), _phone_kind), np.nan], dtype=object)
+    return pd.Series(kinds[codes], index=e164.index, name=e164.name, dtype=object)
 
 
 # --- e-mails ----------------------------------------------------------------------------

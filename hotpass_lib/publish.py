@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .atomic import atomic_dir
 from .store import write_parquet
@@ -29,19 +31,37 @@ def neutralise(values: pd.Series) -> pd.Series:
     return text.where(~risky, "'" + text)
 
 
+def joined(col: pd.Series) -> pd.Series:
+    """Each list's items joined by ``; `` (other values as they are): in Arrow when the
+    column is lists of text without missing items, else per value."""
+    try:
+        lists = pa.array(col, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        lists = None
+    if (
+        lists is not None
+        and pa.types.is_list(lists.type)
+        and pa.types.is_string(lists.type.value_type)
+        and not pc.list_flatten(lists).null_count
+    ):
+        return pd.Series(pd.array(pc.binary_join(lists, "; "), dtype="string"), index=col.index)
+    return col.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+
+
 def flat_text(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists joined by ``; ``, everything else as text, formula-like text neutralised."""
     out = pd.DataFrame(index=frame.index)
     for name, col in frame.items():
         if col.dtype == object and any(isinstance(v, list) for v in col):
-            col = col.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+            col = joined(col)
         out[name] = neutralise(col) if col.dtype == object or col.dtype == "string" else col
     return out
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """UTF-8 CSV, ``\\n`` line ends, lists flattened, safe against formula injection."""
-    flat_text(frame).to_csv(path, index=False, lineterminator="\n")
+def write_csv(frame: pd.DataFrame, path: Path, *, flat: pd.DataFrame | None = None) -> None:
+    """UTF-8 CSV, ``\\n`` line ends, lists flattened, safe against formula injection
+    (``flat``: ``flat_text(frame)`` when the caller has it already)."""
+    (flat_text(frame) if flat is None else flat).to_csv(path, index=False, lineterminator="\n")
 
 
 def summary_tables(orgs: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -71,9 +91,11 @@ def summary_tables(orgs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_xlsx(orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path) -> None:
+def write_xlsx(
+    orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path, *, flat: pd.DataFrame | None = None
+) -> None:
     """Formatted workbook: ``Data`` (styled, frozen, filtered, banded by quality), ``Summary``,
-    ``Quality`` (flags and conflicts).
+    ``Quality`` (flags and conflicts); ``flat``: ``flat_text(orgs)`` if the caller has it.
 
     Written by rust_xlsxwriter (the ``rvgsrust-xlsxwriter`` binding): the large tables go
     from Arrow to the sheet in one call each, about 5x faster than xlsxwriter cell by cell.
@@ -93,7 +115,8 @@ def write_xlsx(orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path) -> None:
         .set_border("thin")
     )
     bold = wb.add_format().set_bold()
-    data = _sheet(wb, "Data", flat_text(orgs), head)
+    flat = flat_text(orgs) if flat is None else flat
+    data = _sheet(wb, "Data", flat, head)
     col = orgs.columns.get_loc("data_quality_score")
     for lo, hi, colour in ((0, 0.4, "#F8CBAD"), (0.4, 0.7, "#FFE699"), (0.7, 1.01, "#C6EFCE")):
         rule = rx.ConditionalFormatCell()
@@ -111,7 +134,7 @@ def write_xlsx(orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path) -> None:
     quality = orgs[
         ["organisation_id", "organisation_name", "data_quality_score", "data_quality_flags"]
     ]
-    qs = _sheet(wb, "Quality", flat_text(quality), head)
+    qs = _sheet(wb, "Quality", flat[quality.columns], head)
     start = len(quality) + 3
     qs.write(start - 1, 0, "Conflicts (field values that disagreed across sources)", bold)
     qs.write_dataframe(start, 0, _plain(flat_text(conflicts)), header_format=head)
@@ -201,8 +224,9 @@ def publish(
     with atomic_dir(out_dir) as tmp:
         for name, frame in tables.items():
             write_parquet(frame, tmp / f"{name}.parquet")
-        write_csv(tables["organisations"], tmp / "organisations.csv")
-        write_xlsx(tables["organisations"], conflicts, tmp / "organisations.xlsx")
+        flat = flat_text(tables["organisations"])
+        write_csv(tables["organisations"], tmp / "organisations.csv", flat=flat)
+        write_xlsx(tables["organisations"], conflicts, tmp / "organisations.xlsx", flat=flat)
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
 

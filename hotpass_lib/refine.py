@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .groups import empty_lists, group_lists
 from .normalise import phone_kind, slugify
@@ -142,40 +144,55 @@ def _survive(ordered: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     return pd.DataFrame(values), provenance, conflict_df
 
 
-def _json_texts(values: pd.Series) -> pd.Series:
-    """Each value as ``json.dumps`` writes it, encoded once per distinct value."""
-    present = values.dropna()
-    codes = {v: json.dumps(v) for v in present.unique()}
-    texts = values.astype(object).map(codes).astype(object)
-    return texts.where(texts.notna(), "null")
+_PLAIN_JSON = r"^[ !#-\[\]-~]*$"
+"""Printable ASCII without ``"`` or ``\\``: text ``json.dumps`` writes as it is, quoted."""
+
+
+def _json_texts(values: pd.Series) -> pa.Array:
+    """Each value as ``json.dumps`` writes it (missing: ``null``): plain text quoted in
+    Arrow, the rest (escapes, non-ASCII) by ``json.dumps`` once per distinct value."""
+    text = pa.array(values, from_pandas=True).cast(pa.string())
+    quoted = pc.binary_join_element_wise('"', text, '"', "")
+    odd = pc.invert(pc.fill_null(pc.match_substring_regex(text, _PLAIN_JSON), True))
+    if odd.true_count:
+        rare = text.filter(odd).to_pylist()
+        codes = {v: json.dumps(v) for v in set(rare)}
+        quoted = pc.replace_with_mask(quoted, odd, pa.array([codes[v] for v in rare]))
+    return pc.fill_null(quoted, "null")
 
 
 def _provenance_json(clusters: pd.Index, provenance: dict, conflicts: pd.DataFrame) -> pd.Series:
     """Per cluster, where each surviving value came from, as the JSON text
-    ``json.dumps(..., sort_keys=True)`` gives, assembled column-wise (no Python per row)."""
-    clashing = pd.MultiIndex.from_arrays([conflicts["cluster"], conflicts["field"]])
-    text = pd.Series("", index=clusters, dtype=object)
+    ``json.dumps(..., sort_keys=True)`` gives, assembled column-wise in Arrow."""
+    entries = []
     for field in sorted(provenance):
         frame = provenance[field]
         frame = frame[~frame.index.duplicated(keep="last")]
-        keys = pd.MultiIndex.from_arrays([frame.index, [field] * len(frame)])
-        rule = np.where(keys.isin(clashing), '"highest source priority"', '"only value"')
-        entry = (
-            f'{json.dumps(field)}: {{"priority": '
-            + frame["priority"].astype(int).astype(str).to_numpy(dtype=object)
-            + ', "record": '
-            + _json_texts(frame["source_record_id"]).to_numpy(dtype=object)
-            + ', "rule": '
-            + rule.astype(object)
-            + ', "source": '
-            + _json_texts(frame["source"]).to_numpy(dtype=object)
-            + "}"
+        clash = frame.index.isin(conflicts.loc[conflicts["field"] == field, "cluster"])
+        rule = pa.array(np.where(clash, '"highest source priority"', '"only value"'))
+        priority = pa.array(frame["priority"].astype(int).to_numpy()).cast(pa.string())
+        entry = pc.binary_join_element_wise(
+            f'{json.dumps(field)}: {{"priority": ',
+            priority,
+            ', "record": ',
+            _json_texts(frame["source_record_id"]),
+            ', "rule": ',
+            rule,
+            ', "source": ',
+            _json_texts(frame["source"]),
+            "}, ",
+            "",
         )
-        piece = pd.Series(entry, index=frame.index, dtype=object).reindex(clusters)
-        has = piece.notna().to_numpy()
-        joined = np.where(text.to_numpy() == "", piece.to_numpy(), text + ", " + piece)
-        text = pd.Series(np.where(has, joined, text.to_numpy()), index=clusters, dtype=object)
-    return ("{" + text + "}").astype("string")
+        at = np.full(len(clusters), -1)
+        at[clusters.get_indexer(frame.index)] = np.arange(len(frame))
+        entries.append(pc.fill_null(entry.take(pa.array(at, mask=at < 0)), ""))
+    if not entries:
+        return pd.Series("{}", index=clusters, dtype="string")
+    # each entry ends "}, ": the last separator is cut (binary_join_element_wise's
+    # null_handling="skip" drops rows whose inputs are all null, pyarrow 25)
+    body = pc.utf8_rtrim(pc.binary_join_element_wise("{", *entries, ""), characters=", ")
+    text = pc.binary_join_element_wise(body, "}", "")
+    return pd.Series(pd.array(text, dtype="string"), index=clusters)
 
 
 def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
@@ -187,7 +204,8 @@ def _flatten(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
 def _contacts(contacts: pd.DataFrame, row_org: pd.Series) -> pd.DataFrame:
     """Deduplicate contacts within an organisation: same person name, or same mailbox."""
     c = contacts.assign(organisation_id=contacts["organisation_source_record_id"].map(row_org))
-    first_email = c["emails"].map(lambda v: v[0] if len(v) else "").astype("string")
+    first = _firsts(_text_lists(c["emails"]))
+    first_email = pd.Series(pd.array(pc.fill_null(first, ""), dtype="string"), index=c.index)
     person = c["name"].astype("string").str.lower().str.replace(r"[^a-z]+", " ", regex=True)
     person = person.str.strip()
     c["_key"] = c["organisation_id"] + "|" + person.fillna("mailbox:" + first_email)
@@ -357,15 +375,37 @@ def refine(
 
 
 def _org_values(
-    orgs: pd.DataFrame, people: pd.DataFrame, row_org: pd.Series, column: str
-) -> pd.Series:
-    """Sorted distinct e-mails (or phones) per organisation, from its rows and contacts."""
-    rows = orgs[["source_record_id", column]].explode(column)
-    rows["organisation_id"] = rows["source_record_id"].map(row_org)
-    both = pd.concat(
-        [rows[["organisation_id", column]], people[["organisation_id", column]].explode(column)]
+    orgs: pd.DataFrame, people: pd.DataFrame, row_org: pd.Series, column: str, pid: pd.Series
+) -> pa.LargeListArray:
+    """Per organisation of ``pid``, its sorted distinct e-mails (or phones), from its rows
+    and contacts (``row_org``: each organisation row's organisation id, in row order)."""
+    owners, values = [], []
+    for owner, lists in ((row_org, orgs[column]), (people["organisation_id"], people[column])):
+        items = _text_lists(lists)
+        owners.append(pa.array(owner, from_pandas=True).take(pc.list_parent_indices(items)))
+        values.append(pc.list_flatten(items))
+    both = group_lists(
+        pa.concat_arrays(owners),
+        pa.concat_arrays(values),
+        distinct=True,
+        sort=True,
+        index=pd.Index(pid),
     )
-    return group_lists(both["organisation_id"], both[column], distinct=True, sort=True)
+    return _text_lists(both)
+
+
+def _text_lists(lists: pd.Series) -> pa.LargeListArray:
+    """A column of lists of text as one Arrow list array."""
+    return pa.array(lists, type=pa.large_list(pa.string()), from_pandas=True)
+
+
+def _firsts(lists: pa.LargeListArray) -> pa.Array:
+    """Each list's first item (null for an empty list)."""
+    offsets = np.asarray(lists.offsets)
+    at = offsets[:-1].copy()
+    empty = offsets[1:] == at
+    at[empty] = 0
+    return lists.values.take(pa.array(at, mask=empty))
 
 
 def _primary_contacts(
@@ -373,9 +413,11 @@ def _primary_contacts(
 ) -> pd.DataFrame:
     """Primary contact (a named person before a mailbox, best source first) and the rest of
     the organisation's e-mails and phones as secondaries."""
-    ranked = people.assign(
-        _has=people["emails"].map(len) + people["phones"].map(len) > 0
-    ).sort_values(
+    filled = pc.add(
+        pc.list_value_length(_text_lists(people["emails"])),
+        pc.list_value_length(_text_lists(people["phones"])),
+    )
+    ranked = people.assign(_has=np.asarray(filled) > 0).sort_values(
         ["organisation_id", "is_mailbox", "_has", "best_priority", "contact_id"],
         ascending=[True, True, False, False, True],
         kind="stable",
@@ -385,20 +427,22 @@ def _primary_contacts(
     ssot["primary_contact_name"] = pid.map(primary["name"]).astype("string")
     ssot["primary_contact_role"] = pid.map(primary["role"]).astype("string")
     for column, kind in (("emails", "email"), ("phones", "phone")):
-        mapped = pid.map(_org_values(orgs, people, row_org, column))
-        values = [list(v) if isinstance(v, list | np.ndarray) else [] for v in mapped]
+        lists = _org_values(orgs, people, row_org, column, pid)
         firsts = pd.Series(
-            [v[0] if len(v) else None for v in primary[column]], index=primary.index, dtype="string"
+            pd.array(_firsts(_text_lists(primary[column])), dtype="string"), index=primary.index
         )
         own = pid.map(firsts).astype("string")
-        first_value = pd.Series([v[0] if v else None for v in values], index=pid.index)
-        chosen = own.fillna(first_value.astype("string"))
+        chosen = own.fillna(pd.Series(pd.array(_firsts(lists), dtype="string"), index=pid.index))
         ssot[f"primary_{kind}"] = chosen
-        ssot[f"secondary_{column}"] = pd.Series(
-            [[x for x in v if x != p] for v, p in zip(values, chosen, strict=True)],
-            index=ssot.index,
-            dtype=object,
+        lengths = np.diff(np.asarray(lists.offsets))
+        owner = np.repeat(np.arange(len(lists)), lengths)
+        chosen_each = pa.array(chosen, from_pandas=True).take(pa.array(owner))
+        keep = pc.fill_null(pc.not_equal(lists.values, chosen_each), True)
+        kept = np.bincount(owner[np.asarray(keep)], minlength=len(lists))
+        rest = pa.LargeListArray.from_arrays(
+            pa.array(np.r_[0, np.cumsum(kept)], type=pa.int64()), lists.values.filter(keep)
         )
+        ssot[f"secondary_{column}"] = pd.Series(rest.to_pylist(), index=ssot.index, dtype=object)
     return ssot
 
 

@@ -217,3 +217,14 @@ def test_name_key_strips_suffixes_at_any_non_alphanumeric_boundary() -> None:
 def test_name_key_removes_a_suffix_that_another_suffix_split() -> None:
     keys = norm.name_key(pd.Series(["Bravo pty cc ltd"], dtype="string"), ["pty ltd", "cc"])
     assert keys.tolist() == ["bravo"]
+
+
+@given(st.lists(st.none() | st.sampled_from(["+27821234567", "+27112345678", "+44800123456"])))
+def test_phone_kind_is_the_per_value_map(values: list[str | None]) -> None:
+    """Kinds by factorised codes equal the phonenumbers kind of each value (NA stays NA)."""
+    series = pd.Series(values, dtype=object)
+    distinct = series.dropna().unique()
+    reference = {v: norm._phone_kind(v) for v in distinct}
+    got = norm.phone_kind(series)
+    assert got.isna().tolist() == series.isna().tolist()
+    assert got.dropna().tolist() == series.dropna().map(reference).tolist()

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotpass_lib.ingest import IngestResult
 from hotpass_lib.profile import Profile, load_profile
-from hotpass_lib.publish import neutralise, publish, published_tables
+from hotpass_lib.publish import joined, neutralise, publish, published_tables
 from hotpass_lib.refine import refine
 from hotpass_lib.store import load_table
 
@@ -122,3 +124,17 @@ def test_headline_numbers_account_for_every_row(ingested: IngestResult, profile:
         numbers["rows_accepted"] + numbers["rows_quarantined"] + numbers["rows_skipped_empty"]
     )
     assert numbers["organisations_out"] == len(r.organisations) > 0
+
+
+@given(
+    st.lists(
+        st.none() | st.lists(st.text('a;= é"\n', max_size=3), max_size=3) | st.just([None]),
+        max_size=8,
+    )
+)
+def test_joined_lists_are_what_the_per_value_join_gives(cells: list[list | None]) -> None:
+    """Lists joined in Arrow equal ``"; ".join(map(str, v))`` per value, and a column with
+    missing items keeps the per-value join."""
+    col = pd.Series(cells, dtype=object)
+    expected = col.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
+    assert neutralise(joined(col)).tolist() == neutralise(expected).tolist()
