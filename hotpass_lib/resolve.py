@@ -502,7 +502,9 @@ def train_and_score(
         pairs = name_only_scores(feats, thresholds)
         return MatchModel(pairs, {}, {}, planned, trained=False, note=note)
     with _database(engine) as api:
-        rows = feats if engine.backend == "duckdb" else _plain(feats)
+        # DuckDB scans an Arrow table in parallel; a pandas frame with object (list)
+        # columns it converts under the GIL, once per query that reads it
+        rows = _arrow_table(feats) if engine.backend == "duckdb" else _plain(feats)
         table = api.register(rows, table_name="organisation_rows")
         settings = SettingsCreator(
             link_type="dedupe_only",
@@ -568,6 +570,12 @@ def name_only_scores(feats: pd.DataFrame, thresholds: Thresholds) -> pd.DataFram
         ).df()
     found["match_weight"] = 0.0
     return found.astype({"unique_id_l": "string", "unique_id_r": "string"})
+
+
+def _arrow_table(feats: pd.DataFrame) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(feats, preserve_index=False)
 
 
 def _plain(feats: pd.DataFrame) -> pd.DataFrame:
