@@ -149,3 +149,46 @@ def test_canonical_equals_its_python_reference(values: list, suffixes: list[str]
     got = canonical(keys, suffixes)
     assert got.index.equals(keys.index)
     assert got.fillna("<NA>").tolist() == expected.fillna("<NA>").tolist()
+
+
+def _reference_as_text(rows: list[list[object]]) -> pd.DataFrame:
+    """``read._as_text`` as it was: pandas string methods, Python ``re`` where RE2 differs."""
+    from hotpass_lib.read import DECIMAL_DIGITS
+
+    width = max((len(r) for r in rows), default=0)
+    frame = pd.DataFrame(rows, columns=range(width), dtype=object)
+    text = frame.astype("string")
+    d = f"[{DECIMAL_DIGITS}]"
+    text = text.apply(lambda c: c.str.replace(rf"^(-?{d}+)\.0$", r"\1", regex=True))
+    text = text.apply(
+        lambda c: c.str.replace(rf"^({d}{{4}}-{d}{{2}}-{d}{{2}}) 00:00:00$", r"\1", regex=True)
+    )
+    blank = text.apply(lambda c: c.str.fullmatch(f"[{SPACES}]*", na=True))
+    return text.mask(blank)
+
+
+_CELL_TEXT = st.text(
+    alphabet=st.sampled_from([*"0123456789-. :\n\r\t x", "\u0663", "\u00a0", "\u2003", "\x1c"]),
+    max_size=22,
+)
+_CELLS = st.one_of(
+    st.none(),
+    _CELL_TEXT,
+    st.sampled_from(["12.0", "-5.0\n", "2025-01-01 00:00:00", "2025-01-01 00:00:00\n", ""]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**18), 10**18),
+    st.booleans(),
+    st.datetimes(),
+    st.dates(),
+    st.text(max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_CELLS, max_size=5), max_size=8))
+def test_cells_as_text_equal_the_pandas_reference(rows: list[list[object]]) -> None:
+    from hotpass_lib.read import _as_text
+
+    got, expected = _as_text(rows), _reference_as_text(rows)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.dtypes.tolist() == expected.dtypes.tolist()
