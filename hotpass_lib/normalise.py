@@ -66,10 +66,31 @@ def _map_distinct(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
     return values.map(lookup)
 
 
+_ODD_WS = "[" + SPACES.replace(" ", "") + "\u200b\ufeff]|  "
+"""What :func:`clean_text`'s collapsing can change: whitespace other than lone spaces."""
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Trim (incl. non-breaking spaces), collapse inner whitespace; blank -> NA."""
-    out = values.astype("string").str.replace(f"{_WS_RE2}+", " ", regex=True).str.strip()
+    text = values.astype("string")
+    if isinstance(text.array, pd.arrays.ArrowStringArray):  # collapse only where it changes
+        arr = _arrow(text)
+        arr = _replace_where(arr, pc.match_substring_regex(arr, _ODD_WS), f"{_WS_RE2}+", " ")
+        text = pd.Series(pd.arrays.ArrowStringArray(arr), index=text.index, name=text.name)
+    else:
+        text = text.str.replace(f"{_WS_RE2}+", " ", regex=True)
+    out = text.str.strip()
     return out.mask(out == "")
+
+
+def _replace_where(text: pa.Array, candidates: pa.Array, pattern: str, repl: str) -> pa.Array:
+    """``pattern`` replaced by ``repl`` (RE2) in the ``candidates`` only: the values it
+    can match at all."""
+    mask = pc.fill_null(candidates, False)
+    if not pc.any(mask).as_py():
+        return text
+    found = pc.replace_substring_regex(text.filter(mask), pattern, repl)
+    return pc.replace_with_mask(text, mask, found)
 
 
 def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:

@@ -24,7 +24,7 @@ import python_calamine
 from anyascii import anyascii
 
 from .errors import HotpassError
-from .normalise import SPACES
+from .normalise import SPACES, _replace_where
 
 HEADER_SCAN_ROWS = 20
 BOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
@@ -278,16 +278,6 @@ def _as_text(rows: list[list[object]]) -> pd.DataFrame:
         text = pc.if_else(blank, pa.scalar(None, text.type), text)
         columns[name] = pd.arrays.ArrowStringArray(text)
     return pd.DataFrame(columns, index=frame.index, columns=frame.columns)
-
-
-def _replace_where(text: pa.Array, candidates: pa.Array, pattern: str, repl: str) -> pa.Array:
-    """``pattern`` replaced by ``repl`` (RE2) in the ``candidates`` only: the values it
-    can match at all."""
-    mask = pc.fill_null(candidates, False)
-    if not pc.any(mask).as_py():
-        return text
-    found = pc.replace_substring_regex(text.filter(mask), pattern, repl)
-    return pc.replace_with_mask(text, mask, found)
 
 
 def _text_array(cells: pd.Series) -> pa.Array:

@@ -192,3 +192,14 @@ def test_cells_as_text_equal_the_pandas_reference(rows: list[list[object]]) -> N
     got, expected = _as_text(rows), _reference_as_text(rows)
     pd.testing.assert_frame_equal(got, expected, check_exact=True)
     assert got.dtypes.tolist() == expected.dtypes.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells)
+def test_clean_text_keeps_index_name_and_type(values: list[str | None]) -> None:
+    series = pd.Series(
+        values, dtype="string", name="col", index=[f"r{i}" for i in range(len(values))]
+    )
+    expected = series.str.replace(f"{norm.WS}+", " ", regex=True).str.strip()
+    expected = expected.mask(expected == "")
+    pd.testing.assert_series_equal(norm.clean_text(series), expected, check_exact=True)
