@@ -333,13 +333,31 @@ _URL = re.compile(
 )
 
 
+@functools.cache
+def _url_re2() -> str:
+    """:data:`_URL` for RE2, with Python's meaning of ``\\d``, ``\\s`` and ``\\S``."""
+    from .read import DECIMAL_DIGITS
+
+    return (
+        _URL.pattern.replace(r"\d", f"[{DECIMAL_DIGITS}]")
+        .replace(r"\S", f"[^{SPACES}]")
+        .replace(r"\s", SPACES)  # only inside [^...] classes
+    )
+
+
 def normalise_websites(values: pd.Series) -> pd.DataFrame:
     """Websites -> ``website`` (``https://host/path``, no ``www.``, query, fragment or
     trailing ``/``; NA if unparseable) and ``website_is_social`` (a social-media page)."""
     text = clean_text(values).str.lower()
-    parts = text.str.extract(_URL)
-    host = parts["host"].str.strip(".")
-    path = parts["path"].fillna("").str.rstrip("/")
+    parts = pc.extract_regex(_arrow(text), _url_re2())  # no line break left after clean_text
+
+    def group(name: str) -> pd.Series:
+        found = pc.struct_field(parts, name)
+        found = pc.if_else(pc.equal(found, ""), pa.scalar(None, found.type), found)
+        return pd.Series(pd.arrays.ArrowStringArray(found), index=text.index)
+
+    host = group("host").str.strip(".")
+    path = group("path").fillna("").str.rstrip("/")
     website = ("https://" + host + path).where(host.notna())
     social = host.fillna("").str.endswith(_SOCIAL_HOSTS) & host.notna()
     return pd.DataFrame(

@@ -203,3 +203,35 @@ def test_clean_text_keeps_index_name_and_type(values: list[str | None]) -> None:
     expected = series.str.replace(f"{norm.WS}+", " ", regex=True).str.strip()
     expected = expected.mask(expected == "")
     pd.testing.assert_series_equal(norm.clean_text(series), expected, check_exact=True)
+
+
+def _reference_websites(values: pd.Series) -> pd.DataFrame:
+    """``normalise_websites`` as it was: the URL pattern through pandas (Python ``re``)."""
+    text = norm.clean_text(values).str.lower()
+    parts = text.str.extract(norm._URL)
+    host = parts["host"].str.strip(".")
+    path = parts["path"].fillna("").str.rstrip("/")
+    website = ("https://" + host + path).where(host.notna())
+    social = host.fillna("").str.endswith(norm._SOCIAL_HOSTS) & host.notna()
+    return pd.DataFrame(
+        {"website": website.astype("string"), "website_is_social": social.astype(bool)}
+    )
+
+
+URL_PIECES = st.sampled_from(
+    ["https://", "http://", "ftp+x.y-z://", "www.", "www2.", "WWW3.", "example", ".co.za", ".com",
+     ".", "..", "-", "a", "Z", "9", "\u0663", "\u00e9", ":", ":8080", ":\u0663", "/", "/path",
+     "?q=1", "#frag", " ", "\u00a0", "\u2003", "\n", "\t", "facebook.com", "fb.com/page", "x.com"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(URL_PIECES, max_size=7).map("".join)), max_size=12))
+def test_websites_equal_the_python_re_reference(values: list[str | None]) -> None:
+    series = pd.Series(values, dtype="string", index=[f"r{i}" for i in range(len(values))])
+    pd.testing.assert_frame_equal(  # pandas' extract gave an empty input a RangeIndex
+        norm.normalise_websites(series),
+        _reference_websites(series),
+        check_exact=True,
+        check_index_type=bool(values),
+    )
