@@ -405,10 +405,10 @@ def normalise_provinces(
 
 
 def _join(parts: list[pd.Series], sep: str) -> pd.Series:
-    """Non-blank parts joined with ``sep`` per row (NA when all are blank)."""
+    """Non-blank parts (already :func:`clean_text`-ed) joined with ``sep`` per row (NA when
+    all are blank)."""
     out = pd.Series(pd.NA, index=parts[0].index, dtype="string")
     for part in parts:
-        part = clean_text(part)
         out = (out + sep + part).fillna(out).fillna(part)
     return out
 
@@ -425,11 +425,15 @@ def combine_address(
     (``12 Main St, Hatfield, Pretoria, Gauteng 0083``) when there is a street; NA when
     there is none (a town, region or postcode alone is no address: it stays in its own
     column). An address column holding only the street (no comma) gets the other parts."""
+    # each part cleaned once: clean_text is idempotent, and joining clean parts with ", "
+    # or " " gives clean text
+    address, street, suburb, city, region, postcode = (
+        clean_text(p) for p in (address, street, suburb, city, region, postcode)
+    )
     rest = _join([suburb, city, _join([region, postcode], " ")], ", ")
-    address = clean_text(address)
-    street_only = address.notna() & ~address.str.contains(",", na=False) & clean_text(street).isna()
+    street_only = address.notna() & ~address.str.contains(",", na=False) & street.isna()
     address = address.where(~street_only, _join([address, rest], ", "))
-    built = _join([street, rest], ", ").where(clean_text(street).notna())
+    built = _join([street, rest], ", ").where(street.notna())
     return address.fillna(built)
 
 

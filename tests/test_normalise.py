@@ -330,3 +330,37 @@ def test_email_lists_equal_the_label_grouped_reference(data: st.DataObject) -> N
     values = data.draw(cells(email_piece))
     series = pd.Series(values, index=_index(data.draw, len(values)), dtype=object)
     _same(norm.normalise_emails(series), _reference_emails(series))
+
+
+def _reference_combine_address(*parts: pd.Series) -> pd.Series:
+    """``combine_address`` as it was: every part cleaned again wherever it is joined."""
+
+    def join(items: list[pd.Series], sep: str) -> pd.Series:
+        out = pd.Series(pd.NA, index=items[0].index, dtype="string")
+        for part in items:
+            part = norm.clean_text(part)
+            out = (out + sep + part).fillna(out).fillna(part)
+        return out
+
+    address, street, suburb, city, region, postcode = parts
+    rest = join([suburb, city, join([region, postcode], " ")], ", ")
+    address = norm.clean_text(address)
+    cleaned_street = norm.clean_text(street)
+    street_only = address.notna() & ~address.str.contains(",", na=False) & cleaned_street.isna()
+    address = address.where(~street_only, join([address, rest], ", "))
+    built = join([street, rest], ", ").where(norm.clean_text(street).notna())
+    return address.fillna(built)
+
+
+address_text = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from([*"ab1, ", "\u00a0", "\u2003", "\n", "\u200b", "\x1c"])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(*[address_text] * 6), max_size=10))
+def test_combine_address_equals_the_reference(rows: list[tuple[str | None, ...]]) -> None:
+    columns = [pd.Series([r[i] for r in rows], dtype="string") for i in range(6)]
+    got = norm.combine_address(*columns)
+    pd.testing.assert_series_equal(got, _reference_combine_address(*columns), check_exact=True)
