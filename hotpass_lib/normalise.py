@@ -107,8 +107,15 @@ def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
 def _split(values: pd.Series, pattern: str) -> tuple[np.ndarray, pa.Array]:
     """:func:`split_parts` by position: each part's row position in ``values`` (in order)
     and the parts."""
-    lines = values.astype("string").str.replace(f"[{SPACES}]*[\r\n]+[{SPACES}]*", "; ", regex=True)
-    text = clean_text(lines)
+    text = values.astype("string")
+    breaks = f"[{SPACES}]*[\r\n]+[{SPACES}]*"
+    if isinstance(text.array, pd.arrays.ArrowStringArray):  # only cells with a line break
+        arr = _arrow(text)
+        arr = _replace_where(arr, pc.match_substring_regex(arr, "[\r\n]"), breaks, "; ")
+        text = pd.Series(pd.arrays.ArrowStringArray(arr), index=text.index, name=text.name)
+    else:
+        text = text.str.replace(breaks, "; ", regex=True)
+    text = clean_text(text)
     valid = text.notna().to_numpy()
     cells = _arrow(text).filter(pa.array(valid))
     lists = pc.split_pattern_regex(cells, _re2(pattern))
@@ -528,8 +535,8 @@ def parse_contact_people(values: pd.Series) -> pd.DataFrame:
     The result's index repeats the input index (one row per person).
     """
     parts = split_parts(values, r"\s*;\s*").astype("string")
-    paren = parts.str.extract(r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
-    dash = parts.str.extract(r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
+    paren = _extract(parts, r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
+    dash = _extract(parts, r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
     name = paren["name"].fillna(dash["name"]).fillna(parts)
     role = paren["role"].fillna(dash["role"])
     unlisted = parts.str.contains(r"not publicly listed", case=False, na=False)
@@ -539,6 +546,19 @@ def parse_contact_people(values: pd.Series) -> pd.DataFrame:
     out = pd.DataFrame({"name": name.astype("string"), "role": role.astype("string")})
     out["part"] = out.groupby(level=0).cumcount()
     return out
+
+
+def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """``text.str.extract(pattern)`` in Arrow (RE2, :func:`_re2`) for text without line
+    breaks and a pattern whose groups all take part in a match and match at least one
+    character: NA where it does not match."""
+    if text.empty:
+        return text.str.extract(pattern)  # pandas' own empty frame (a RangeIndex)
+    found = pc.extract_regex(_arrow(text), _re2(pattern))
+    return pd.DataFrame(
+        {f.name: pd.arrays.ArrowStringArray(pc.struct_field(found, f.name)) for f in found.type},
+        index=text.index,
+    )
 
 
 def split_full_name(first: pd.Series, last: pd.Series) -> pd.DataFrame:

@@ -235,3 +235,35 @@ def test_websites_equal_the_python_re_reference(values: list[str | None]) -> Non
         check_exact=True,
         check_index_type=bool(values),
     )
+
+
+def _reference_contact_people(values: pd.Series) -> pd.DataFrame:
+    """``parse_contact_people`` as it was: both patterns through pandas (Python ``re``)."""
+    parts = norm.split_parts(values, r"\s*;\s*").astype("string")
+    paren = parts.str.extract(r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
+    dash = parts.str.extract(r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
+    name = paren["name"].fillna(dash["name"]).fillna(parts)
+    role = paren["role"].fillna(dash["role"])
+    unlisted = parts.str.contains(r"not publicly listed", case=False, na=False)
+    role_word = role.isna() & parts.str.contains(norm._ROLE_ONLY, na=False)
+    role = role.where(~unlisted, name).where(~role_word, parts)
+    name = name.mask(unlisted | role_word)
+    out = pd.DataFrame({"name": name.astype("string"), "role": role.astype("string")})
+    out["part"] = out.groupby(level=0).cumcount()
+    return out
+
+
+PERSON_PIECES = st.sampled_from(
+    ["Jo", "Ann Lee", "Ромашка", "(", ")", "(CFI)", " (Owner) ", " — ", " – ", " - ", "-", ";",
+     " ", "\u00a0", "\u2003", "\n", "Not Publicly Listed", "Admin", "Sales Office", "x"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.lists(PERSON_PIECES, max_size=8).map("".join)), max_size=10)
+)
+def test_contact_people_equal_the_python_re_reference(values: list[str | None]) -> None:
+    series = pd.Series(values, dtype="string", index=[f"r{i}" for i in range(len(values))])
+    got, expected = norm.parse_contact_people(series), _reference_contact_people(series)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
