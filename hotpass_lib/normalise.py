@@ -22,7 +22,6 @@ from anyascii import anyascii
 from email_validator import EmailNotValidError, validate_email
 
 from . import emails, phones
-from .groups import group_lists
 
 WS = r"[\s\u00a0\u200b\ufeff]"
 SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
@@ -67,10 +66,31 @@ def _map_distinct(values: pd.Series, fn: Callable[[str], object]) -> pd.Series:
     return values.map(lookup)
 
 
+_ODD_WS = "[" + SPACES.replace(" ", "") + "\u200b\ufeff]|  "
+"""What :func:`clean_text`'s collapsing can change: whitespace other than lone spaces."""
+
+
 def clean_text(values: pd.Series) -> pd.Series:
     """Trim (incl. non-breaking spaces), collapse inner whitespace; blank -> NA."""
-    out = values.astype("string").str.replace(f"{_WS_RE2}+", " ", regex=True).str.strip()
+    text = values.astype("string")
+    if isinstance(text.array, pd.arrays.ArrowStringArray):  # collapse only where it changes
+        arr = _arrow(text)
+        arr = _replace_where(arr, pc.match_substring_regex(arr, _ODD_WS), f"{_WS_RE2}+", " ")
+        text = pd.Series(pd.arrays.ArrowStringArray(arr), index=text.index, name=text.name)
+    else:
+        text = text.str.replace(f"{_WS_RE2}+", " ", regex=True)
+    out = text.str.strip()
     return out.mask(out == "")
+
+
+def _replace_where(text: pa.Array, candidates: pa.Array, pattern: str, repl: str) -> pa.Array:
+    """``pattern`` replaced by ``repl`` (RE2) in the ``candidates`` only: the values it
+    can match at all."""
+    mask = pc.fill_null(candidates, False)
+    if not pc.any(mask).as_py():
+        return text
+    found = pc.replace_substring_regex(text.filter(mask), pattern, repl)
+    return pc.replace_with_mask(text, mask, found)
 
 
 def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
@@ -78,14 +98,37 @@ def split_parts(values: pd.Series, pattern: str = _MULTI_SPLIT) -> pd.Series:
     the index repeats the cell's (blank cells and empty parts give no row). Split by Arrow
     (RE2) in one pass; the pattern's ``\\s`` and ``\\u`` escapes are spelt out for it
     (:func:`_re2`)."""
-    lines = values.astype("string").str.replace(f"[{SPACES}]*[\r\n]+[{SPACES}]*", "; ", regex=True)
-    text = clean_text(lines)
+    rows, parts = _split(values, pattern)
+    return pd.Series(
+        parts.to_numpy(zero_copy_only=False), index=values.index.take(rows), dtype=object
+    )
+
+
+def _split(values: pd.Series, pattern: str) -> tuple[np.ndarray, pa.Array]:
+    """:func:`split_parts` by position: each part's row position in ``values`` (in order)
+    and the parts."""
+    text = values.astype("string")
+    breaks = f"[{SPACES}]*[\r\n]+[{SPACES}]*"
+    if isinstance(text.array, pd.arrays.ArrowStringArray):  # only cells with a line break
+        arr = _arrow(text)
+        arr = _replace_where(arr, pc.match_substring_regex(arr, "[\r\n]"), breaks, "; ")
+        text = pd.Series(pd.arrays.ArrowStringArray(arr), index=text.index, name=text.name)
+    else:
+        text = text.str.replace(breaks, "; ", regex=True)
+    text = clean_text(text)
     valid = text.notna().to_numpy()
-    lists = pc.split_pattern_regex(pa.array(text[valid].tolist(), pa.string()), _re2(pattern))
-    owner = text.index[valid].take(pc.list_parent_indices(lists).to_numpy())
-    flat = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
-    parts = pd.Series(flat, index=owner, dtype=object)
-    return parts[parts != ""]
+    cells = _arrow(text).filter(pa.array(valid))
+    lists = pc.split_pattern_regex(cells, _re2(pattern))
+    rows = np.flatnonzero(valid).take(pc.list_parent_indices(lists).to_numpy())
+    flat = pc.list_flatten(lists)
+    kept = pc.not_equal(flat, "").to_numpy(zero_copy_only=False)
+    return rows[kept], flat.filter(pa.array(kept))
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    """A string Series' values as one Arrow array (no copy for Arrow-backed strings)."""
+    values = pa.array(text.array)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 @functools.cache
@@ -137,6 +180,15 @@ def _e164(values: pd.Series, region: str) -> pd.Series:
     return values.map(lookup)
 
 
+def _per_distinct(values: pa.Array, fn: Callable[[list[str]], list]) -> np.ndarray:
+    """``fn`` (of a list of distinct texts) once per distinct text of ``values`` (no
+    nulls), spread back over ``values`` as an object array."""
+    encoded = pc.dictionary_encode(values)
+    out = np.empty(len(encoded.dictionary), dtype=object)
+    out[:] = fn(encoded.dictionary.to_pylist())
+    return out.take(encoded.indices.to_numpy(zero_copy_only=False))
+
+
 def split_phone_cell(values: pd.Series) -> pd.Series:
     """Phone cells split on the separators that always part numbers (``;``, ``,``, ``|``,
     new line, `` or ``, `` / ``); the index repeats the cell's."""
@@ -152,48 +204,63 @@ def normalise_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
     of the number's punctuation (``310/246-1501``). Invalid values are kept in
     ``invalid_phones`` for flagging.
     """
-    parts = split_phone_cell(values)
-    e164 = _e164(parts, region)
-    slashed = parts[parts.str.contains("/", regex=False)]
+    rows, texts = _split(values, _PHONE_SPLIT)
+    e164 = _per_distinct(texts, lambda d: phones.e164(d, region, _phone_e164))
+    parts = texts.to_numpy(zero_copy_only=False)
+    slashed = np.flatnonzero(pc.match_substring(texts, "/").to_numpy(zero_copy_only=False))
     if len(slashed):
-        pieces = slashed.reset_index(drop=True).str.split("/").explode()
+        pieces = pd.Series(parts[slashed], dtype=object).str.split("/").explode()
         pieces = pieces[pieces.str.strip() != ""]
         valid = _e164(pieces, region)
         all_valid = valid.notna().groupby(level=0).all()
         split_ok = all_valid[all_valid].index
         if len(split_ok):
-            position = pd.Series(range(len(parts)), index=parts.index)
-            keep = ~position.isin(position[parts.str.contains("/", regex=False)].iloc[split_ok])
-            owner = slashed.index[split_ok]
-            moved = pd.DataFrame(
-                {
-                    "raw": pieces.loc[split_ok].to_numpy(),
-                    "e164": valid.loc[split_ok].to_numpy(),
-                },
-                index=owner.repeat(pieces.loc[split_ok].groupby(level=0).size().to_numpy()),
-            )
-            frame = pd.concat(
-                [
-                    pd.DataFrame({"raw": parts[keep.to_numpy()], "e164": e164[keep.to_numpy()]}),
-                    moved,
-                ]
-            )
-            frame = frame.iloc[pd.Index(frame.index).argsort(kind="stable")]
-            return _regroup(frame, values.index, "e164", "phones", "invalid_phones")
-    frame = pd.DataFrame({"raw": parts, "e164": e164})
-    return _regroup(frame, values.index, "e164", "phones", "invalid_phones")
+            keep = np.ones(len(parts), dtype=bool)
+            keep[slashed[split_ok]] = False
+            sizes = pieces.loc[split_ok].groupby(level=0).size().to_numpy()
+            rows = np.concatenate([rows[keep], rows[slashed[split_ok]].repeat(sizes)])
+            parts = np.concatenate([parts[keep], pieces.loc[split_ok].to_numpy()])
+            e164 = np.concatenate([e164[keep], valid.loc[split_ok].to_numpy()])
+    return _regroup(rows, parts, e164, values.index, "phones", "invalid_phones")
 
 
-def _regroup(frame: pd.DataFrame, index: pd.Index, col: str, good: str, bad: str) -> pd.DataFrame:
-    """Collect exploded parts back into per-row lists of valid and invalid values."""
-    frame = frame.dropna(subset=["raw"])
-    ok = frame.dropna(subset=[col])
-    ok = ok[~ok.set_index(col, append=True).index.duplicated()]
-    bad_parts = frame[frame[col].isna()]
+def _regroup(
+    rows: np.ndarray, raw: np.ndarray, checked: np.ndarray, index: pd.Index, good: str, bad: str
+) -> pd.DataFrame:
+    """Collect parts back into per-row lists: ``good``, the distinct normalised values
+    (``checked``; None where invalid) in order of appearance, ``bad``, the raw parts that
+    failed. ``rows`` are the parts' positions in ``index``; rows sharing an index label
+    pool their parts (in the order given) and share their lists."""
+    size, labels = len(index), None
+    if not index.is_unique:
+        labels, uniques = pd.factorize(index)
+        rows, size = labels[rows], len(uniques)
+    if len(rows) and (rows[1:] < rows[:-1]).any():
+        order = np.argsort(rows, kind="stable")
+        rows, raw, checked = rows[order], raw[order], checked[order]
+    ok = pd.notna(checked)
+    good_rows, good_values = rows[ok], checked[ok]
+    codes = pd.factorize(good_values)[0].astype(np.int64)
+    pair = good_rows.astype(np.int64) * (int(codes.max(initial=-1)) + 1) + codes
+    first = np.zeros(len(pair), dtype=bool)
+    first[np.unique(pair, return_index=True)[1]] = True  # a row's repeats of a value go
     out = pd.DataFrame(index=index)
-    out[good] = group_lists(ok.index, ok[col], index=index)
-    out[bad] = group_lists(bad_parts.index, bad_parts["raw"], index=index)
+    for name, at, values in (
+        (good, good_rows[first], good_values[first]),
+        (bad, rows[~ok], raw[~ok]),
+    ):
+        lists = _lists(at, values, size)
+        out[name] = pd.Series(lists if labels is None else lists.take(labels), index=index)
     return out
+
+
+def _lists(rows: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """An object array of ``size`` lists: at each position, the ``values`` (str) whose
+    ``rows`` (non-decreasing positions) name it, in order."""
+    offsets = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=size), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(values, pa.string()))
+    return np.fromiter(lists.to_pylist(), dtype=object, count=size)
 
 
 _KINDS = {
@@ -260,13 +327,10 @@ def normalise_emails(values: pd.Series) -> pd.DataFrame:
     Several per cell are split; a trailing dot is removed; URLs pasted into the cell and
     placeholders are rejected into ``invalid_emails``. No DNS look-ups.
     """
-    parts = split_parts(values, _EMAIL_SPLIT)
-    distinct = parts.dropna().unique()
-    checked = emails.normalised(list(distinct), _email, _checked_domain)
-    frame = pd.DataFrame(
-        {"raw": parts, "email": parts.map(dict(zip(distinct, checked, strict=True)))}
-    )
-    return _regroup(frame, values.index, "email", "emails", "invalid_emails")
+    rows, texts = _split(values, _EMAIL_SPLIT)
+    checked = _per_distinct(texts, lambda d: emails.normalised(d, _email, _checked_domain))
+    parts = texts.to_numpy(zero_copy_only=False)
+    return _regroup(rows, parts, checked, values.index, "emails", "invalid_emails")
 
 
 # --- websites ---------------------------------------------------------------------------
@@ -277,13 +341,31 @@ _URL = re.compile(
 )
 
 
+@functools.cache
+def _url_re2() -> str:
+    """:data:`_URL` for RE2, with Python's meaning of ``\\d``, ``\\s`` and ``\\S``."""
+    from .read import DECIMAL_DIGITS
+
+    return (
+        _URL.pattern.replace(r"\d", f"[{DECIMAL_DIGITS}]")
+        .replace(r"\S", f"[^{SPACES}]")
+        .replace(r"\s", SPACES)  # only inside [^...] classes
+    )
+
+
 def normalise_websites(values: pd.Series) -> pd.DataFrame:
     """Websites -> ``website`` (``https://host/path``, no ``www.``, query, fragment or
     trailing ``/``; NA if unparseable) and ``website_is_social`` (a social-media page)."""
     text = clean_text(values).str.lower()
-    parts = text.str.extract(_URL)
-    host = parts["host"].str.strip(".")
-    path = parts["path"].fillna("").str.rstrip("/")
+    parts = pc.extract_regex(_arrow(text), _url_re2())  # no line break left after clean_text
+
+    def group(name: str) -> pd.Series:
+        found = pc.struct_field(parts, name)
+        found = pc.if_else(pc.equal(found, ""), pa.scalar(None, found.type), found)
+        return pd.Series(pd.arrays.ArrowStringArray(found), index=text.index)
+
+    host = group("host").str.strip(".")
+    path = group("path").fillna("").str.rstrip("/")
     website = ("https://" + host + path).where(host.notna())
     social = host.fillna("").str.endswith(_SOCIAL_HOSTS) & host.notna()
     return pd.DataFrame(
@@ -352,10 +434,10 @@ def normalise_provinces(
 
 
 def _join(parts: list[pd.Series], sep: str) -> pd.Series:
-    """Non-blank parts joined with ``sep`` per row (NA when all are blank)."""
+    """Non-blank parts (already :func:`clean_text`-ed) joined with ``sep`` per row (NA when
+    all are blank)."""
     out = pd.Series(pd.NA, index=parts[0].index, dtype="string")
     for part in parts:
-        part = clean_text(part)
         out = (out + sep + part).fillna(out).fillna(part)
     return out
 
@@ -372,11 +454,15 @@ def combine_address(
     (``12 Main St, Hatfield, Pretoria, Gauteng 0083``) when there is a street; NA when
     there is none (a town, region or postcode alone is no address: it stays in its own
     column). An address column holding only the street (no comma) gets the other parts."""
+    # each part cleaned once: clean_text is idempotent, and joining clean parts with ", "
+    # or " " gives clean text
+    address, street, suburb, city, region, postcode = (
+        clean_text(p) for p in (address, street, suburb, city, region, postcode)
+    )
     rest = _join([suburb, city, _join([region, postcode], " ")], ", ")
-    address = clean_text(address)
-    street_only = address.notna() & ~address.str.contains(",", na=False) & clean_text(street).isna()
+    street_only = address.notna() & ~address.str.contains(",", na=False) & street.isna()
     address = address.where(~street_only, _join([address, rest], ", "))
-    built = _join([street, rest], ", ").where(clean_text(street).notna())
+    built = _join([street, rest], ", ").where(street.notna())
     return address.fillna(built)
 
 
@@ -482,8 +568,8 @@ def parse_contact_people(values: pd.Series) -> pd.DataFrame:
     The result's index repeats the input index (one row per person).
     """
     parts = split_parts(values, r"\s*;\s*").astype("string")
-    paren = parts.str.extract(r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
-    dash = parts.str.extract(r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
+    paren = _extract(parts, r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
+    dash = _extract(parts, r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
     name = paren["name"].fillna(dash["name"]).fillna(parts)
     role = paren["role"].fillna(dash["role"])
     unlisted = parts.str.contains(r"not publicly listed", case=False, na=False)
@@ -493,6 +579,19 @@ def parse_contact_people(values: pd.Series) -> pd.DataFrame:
     out = pd.DataFrame({"name": name.astype("string"), "role": role.astype("string")})
     out["part"] = out.groupby(level=0).cumcount()
     return out
+
+
+def _extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """``text.str.extract(pattern)`` in Arrow (RE2, :func:`_re2`) for text without line
+    breaks and a pattern whose groups all take part in a match and match at least one
+    character: NA where it does not match."""
+    if text.empty:
+        return text.str.extract(pattern)  # pandas' own empty frame (a RangeIndex)
+    found = pc.extract_regex(_arrow(text), _re2(pattern))
+    return pd.DataFrame(
+        {f.name: pd.arrays.ArrowStringArray(pc.struct_field(found, f.name)) for f in found.type},
+        index=text.index,
+    )
 
 
 def split_full_name(first: pd.Series, last: pd.Series) -> pd.DataFrame:

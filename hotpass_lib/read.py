@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import python_calamine
 from anyascii import anyascii
 
 from .errors import HotpassError
-from .normalise import SPACES
+from .normalise import SPACES, _replace_where
 
 HEADER_SCAN_ROWS = 20
 BOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"})
@@ -257,17 +259,37 @@ def _text_rows(path: Path) -> list[list[object]]:
 
 
 def _as_text(rows: list[list[object]]) -> pd.DataFrame:
-    """Rows of mixed cells -> string frame; integral floats lose ``.0``; blanks -> NA."""
-    width = max((len(r) for r in rows), default=0)
+    """Rows of mixed cells -> string frame; integral floats lose ``.0``; blanks -> NA.
+
+    Column by column in Arrow (RE2): a trailing ``\\n?`` before ``$`` keeps the meaning
+    of Python's ``$``, which also matches before a final line break."""
+    width = max(map(len, rows), default=0)
     frame = pd.DataFrame(rows, columns=range(width), dtype=object)
-    text = frame.astype("string")
     d = f"[{DECIMAL_DIGITS}]"
-    text = text.apply(lambda c: c.str.replace(rf"^(-?{d}+)\.0$", r"\1", regex=True))
-    text = text.apply(
-        lambda c: c.str.replace(rf"^({d}{{4}}-{d}{{2}}-{d}{{2}}) 00:00:00$", r"\1", regex=True)
-    )
-    blank = text.apply(lambda c: c.str.fullmatch(f"[{SPACES}]*", na=True))
-    return text.mask(blank)
+    columns = {}
+    for name, cells in frame.items():
+        text = _text_array(cells)
+        floats = pc.or_(pc.ends_with(text, ".0"), pc.ends_with(text, ".0\n"))
+        text = _replace_where(text, floats, rf"^(-?{d}+)\.0(\n?)$", r"\1\2")
+        midnight = pc.match_substring(text, " 00:00:00")
+        date = rf"^({d}{{4}}-{d}{{2}}-{d}{{2}}) 00:00:00(\n?)$"
+        text = _replace_where(text, midnight, date, r"\1\2")
+        blank = pc.fill_null(pc.match_substring_regex(text, f"^[{SPACES}]*$"), True)
+        text = pc.if_else(blank, pa.scalar(None, text.type), text)
+        columns[name] = pd.arrays.ArrowStringArray(text)
+    return pd.DataFrame(columns, index=frame.index, columns=frame.columns)
+
+
+def _text_array(cells: pd.Series) -> pa.Array:
+    """A column of cells as Arrow text: as it is when every cell is text (or None), else
+    each cell's ``str`` as pandas' ``astype("string")`` gives it."""
+    if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+        try:  # a NaN (skipped above) is no text
+            return pa.array(cells.to_numpy(), type=pa.large_string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    values = pa.array(cells.astype("string").array)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def norm_header(text: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,12 +39,17 @@ def save_tables(
 def load_table(path: Path | str) -> pd.DataFrame:
     """Read a Parquet file; list columns come back as Python lists (not arrays)."""
     table = pq.read_table(path)
-    frame = table.to_pandas()
-    for field in table.schema:
-        if pa.types.is_list(field.type) or pa.types.is_large_list(field.type):
-            frame[field.name] = table.column(field.name).to_pylist()
-            frame[field.name] = frame[field.name].map(lambda v: v if v is not None else [])
-    return frame
+    lists = [
+        f.name for f in table.schema if pa.types.is_list(f.type) or pa.types.is_large_list(f.type)
+    ]
+    frame = table.drop_columns(lists).to_pandas()  # lists straight to Python, not via NumPy
+    for name in lists:
+        column = table.column(name)
+        values = column.to_pylist()
+        if column.null_count:
+            values = [v if v is not None else [] for v in values]
+        frame[name] = np.fromiter(values, dtype=object, count=len(values))
+    return frame[table.column_names] if lists else frame
 
 
 def load_tables(folder: Path | str, names: list[str]) -> dict[str, pd.DataFrame]:

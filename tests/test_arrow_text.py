@@ -196,3 +196,121 @@ def test_extract_equals_pandas_on_any_script(values: list[str | None]) -> None:
         assert got.fillna("<NA>").to_numpy().tolist() == (
             expected.fillna("<NA>").to_numpy().tolist()
         )
+
+
+def _reference_as_text(rows: list[list[object]]) -> pd.DataFrame:
+    """``read._as_text`` as it was: pandas string methods, Python ``re`` where RE2 differs."""
+    from hotpass_lib.read import DECIMAL_DIGITS
+
+    width = max((len(r) for r in rows), default=0)
+    frame = pd.DataFrame(rows, columns=range(width), dtype=object)
+    text = frame.astype("string")
+    d = f"[{DECIMAL_DIGITS}]"
+    text = text.apply(lambda c: c.str.replace(rf"^(-?{d}+)\.0$", r"\1", regex=True))
+    text = text.apply(
+        lambda c: c.str.replace(rf"^({d}{{4}}-{d}{{2}}-{d}{{2}}) 00:00:00$", r"\1", regex=True)
+    )
+    blank = text.apply(lambda c: c.str.fullmatch(f"[{SPACES}]*", na=True))
+    return text.mask(blank)
+
+
+_CELL_TEXT = st.text(
+    alphabet=st.sampled_from([*"0123456789-. :\n\r\t x", "\u0663", "\u00a0", "\u2003", "\x1c"]),
+    max_size=22,
+)
+_CELLS = st.one_of(
+    st.none(),
+    _CELL_TEXT,
+    st.sampled_from(["12.0", "-5.0\n", "2025-01-01 00:00:00", "2025-01-01 00:00:00\n", ""]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**18), 10**18),
+    st.booleans(),
+    st.datetimes(),
+    st.dates(),
+    st.text(max_size=5),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_CELLS, max_size=5), max_size=8))
+def test_cells_as_text_equal_the_pandas_reference(rows: list[list[object]]) -> None:
+    from hotpass_lib.read import _as_text
+
+    got, expected = _as_text(rows), _reference_as_text(rows)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert got.dtypes.tolist() == expected.dtypes.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells)
+def test_clean_text_keeps_index_name_and_type(values: list[str | None]) -> None:
+    series = pd.Series(
+        values, dtype="string", name="col", index=[f"r{i}" for i in range(len(values))]
+    )
+    expected = series.str.replace(f"{norm.WS}+", " ", regex=True).str.strip()
+    expected = expected.mask(expected == "")
+    pd.testing.assert_series_equal(norm.clean_text(series), expected, check_exact=True)
+
+
+def _reference_websites(values: pd.Series) -> pd.DataFrame:
+    """``normalise_websites`` as it was: the URL pattern through pandas (Python ``re``)."""
+    text = norm.clean_text(values).str.lower()
+    parts = text.str.extract(norm._URL)
+    host = parts["host"].str.strip(".")
+    path = parts["path"].fillna("").str.rstrip("/")
+    website = ("https://" + host + path).where(host.notna())
+    social = host.fillna("").str.endswith(norm._SOCIAL_HOSTS) & host.notna()
+    return pd.DataFrame(
+        {"website": website.astype("string"), "website_is_social": social.astype(bool)}
+    )
+
+
+URL_PIECES = st.sampled_from(
+    ["https://", "http://", "ftp+x.y-z://", "www.", "www2.", "WWW3.", "example", ".co.za", ".com",
+     ".", "..", "-", "a", "Z", "9", "\u0663", "\u00e9", ":", ":8080", ":\u0663", "/", "/path",
+     "?q=1", "#frag", " ", "\u00a0", "\u2003", "\n", "\t", "facebook.com", "fb.com/page", "x.com"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(URL_PIECES, max_size=7).map("".join)), max_size=12))
+def test_websites_equal_the_python_re_reference(values: list[str | None]) -> None:
+    series = pd.Series(values, dtype="string", index=[f"r{i}" for i in range(len(values))])
+    pd.testing.assert_frame_equal(  # pandas' extract gave an empty input a RangeIndex
+        norm.normalise_websites(series),
+        _reference_websites(series),
+        check_exact=True,
+        check_index_type=bool(values),
+    )
+
+
+def _reference_contact_people(values: pd.Series) -> pd.DataFrame:
+    """``parse_contact_people`` as it was: both patterns through pandas (Python ``re``)."""
+    parts = norm.split_parts(values, r"\s*;\s*").astype("string")
+    paren = parts.str.extract(r"^(?P<name>[^()]+?)\s*\((?P<role>[^()]+)\)\s*$")
+    dash = parts.str.extract(r"^(?P<name>.+?)\s+[—–-]\s+(?P<role>.+)$")
+    name = paren["name"].fillna(dash["name"]).fillna(parts)
+    role = paren["role"].fillna(dash["role"])
+    unlisted = parts.str.contains(r"not publicly listed", case=False, na=False)
+    role_word = role.isna() & parts.str.contains(norm._ROLE_ONLY, na=False)
+    role = role.where(~unlisted, name).where(~role_word, parts)
+    name = name.mask(unlisted | role_word)
+    out = pd.DataFrame({"name": name.astype("string"), "role": role.astype("string")})
+    out["part"] = out.groupby(level=0).cumcount()
+    return out
+
+
+PERSON_PIECES = st.sampled_from(
+    ["Jo", "Ann Lee", "Ромашка", "(", ")", "(CFI)", " (Owner) ", " — ", " – ", " - ", "-", ";",
+     " ", "\u00a0", "\u2003", "\n", "Not Publicly Listed", "Admin", "Sales Office", "x"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.lists(PERSON_PIECES, max_size=8).map("".join)), max_size=10)
+)
+def test_contact_people_equal_the_python_re_reference(values: list[str | None]) -> None:
+    series = pd.Series(values, dtype="string", index=[f"r{i}" for i in range(len(values))])
+    got, expected = norm.parse_contact_people(series), _reference_contact_people(series)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotpass_lib import contracts
 from hotpass_lib.ingest import IngestResult
@@ -126,3 +128,29 @@ def test_each_violation_is_named_by_column_and_check(case: str, ssot: pd.DataFra
     assert len(hit) == 1, failed[["column", "check"]].to_dict("records")
     assert hit.iloc[0]["column"] == column
     assert hit.iloc[0]["failed_count"] >= 1
+
+
+_ITEM_TEXT = st.lists(
+    st.sampled_from(
+        [*"+0123456789@.#!abz-", " ", "\n", "\u00a0", "\u2003", "\u0663", "x.xlsx", "S", "co"]
+    ),
+    max_size=12,
+).map("".join)
+_VALID_ITEMS = st.sampled_from(
+    ["+27821234567", "+27821234567\n", "+2782123456\u0663", "a@b.co", "a@b.co\n", "a b@c.co",
+     "f.xlsx#S!12", "f.xlsx#S!12\n", "f.xlsx#S!1\u0663", "f#S\n!1"]
+)  # fmt: skip
+_ITEM_LISTS = st.lists(
+    st.one_of(st.none(), st.lists(st.one_of(st.none(), _ITEM_TEXT, _VALID_ITEMS), max_size=4)),
+    max_size=10,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ITEM_LISTS, st.sampled_from(sorted(set(contracts.LIST_ITEMS.values()))))
+def test_list_items_checked_in_arrow_equal_the_pandas_reference(
+    rows: list[list[str | None] | None], pattern: str
+) -> None:
+    series = pd.Series(rows, dtype=object)
+    got = contracts._items_match_arrow(series, pattern)
+    pd.testing.assert_series_equal(got, contracts._items_match(series, pattern), check_exact=True)

@@ -228,3 +228,150 @@ def test_phone_kind_is_the_per_value_map(values: list[str | None]) -> None:
     got = norm.phone_kind(series)
     assert got.isna().tolist() == series.isna().tolist()
     assert got.dropna().tolist() == series.dropna().map(reference).tolist()
+
+
+# --- per-row lists by position equal the label-grouped reference ---------------------------
+
+
+def _reference_regroup(
+    frame: pd.DataFrame, index: pd.Index, col: str, good: str, bad: str
+) -> pd.DataFrame:
+    """The lists as they were collected before: grouped by index label (group_lists)."""
+    from hotpass_lib.groups import group_lists
+
+    frame = frame.dropna(subset=["raw"])
+    ok = frame.dropna(subset=[col])
+    ok = ok[~ok.set_index(col, append=True).index.duplicated()]
+    bad_parts = frame[frame[col].isna()]
+    out = pd.DataFrame(index=index)
+    out[good] = group_lists(ok.index, ok[col], index=index)
+    out[bad] = group_lists(bad_parts.index, bad_parts["raw"], index=index)
+    return out
+
+
+def _reference_phones(values: pd.Series, region: str = "ZA") -> pd.DataFrame:
+    parts = norm.split_phone_cell(values)
+    e164 = norm._e164(parts, region)
+    slashed = parts[parts.str.contains("/", regex=False)]
+    if len(slashed):
+        pieces = slashed.reset_index(drop=True).str.split("/").explode()
+        pieces = pieces[pieces.str.strip() != ""]
+        valid = norm._e164(pieces, region)
+        all_valid = valid.notna().groupby(level=0).all()
+        split_ok = all_valid[all_valid].index
+        if len(split_ok):
+            position = pd.Series(range(len(parts)), index=parts.index)
+            keep = ~position.isin(position[parts.str.contains("/", regex=False)].iloc[split_ok])
+            owner = slashed.index[split_ok]
+            moved = pd.DataFrame(
+                {"raw": pieces.loc[split_ok].to_numpy(), "e164": valid.loc[split_ok].to_numpy()},
+                index=owner.repeat(pieces.loc[split_ok].groupby(level=0).size().to_numpy()),
+            )
+            frame = pd.concat(
+                [
+                    pd.DataFrame({"raw": parts[keep.to_numpy()], "e164": e164[keep.to_numpy()]}),
+                    moved,
+                ]
+            )
+            frame = frame.iloc[pd.Index(frame.index).argsort(kind="stable")]
+            return _reference_regroup(frame, values.index, "e164", "phones", "invalid_phones")
+    frame = pd.DataFrame({"raw": parts, "e164": e164})
+    return _reference_regroup(frame, values.index, "e164", "phones", "invalid_phones")
+
+
+def _reference_emails(values: pd.Series) -> pd.DataFrame:
+    parts = norm.split_parts(values, norm._EMAIL_SPLIT)
+    distinct = parts.dropna().unique()
+    checked = [norm._email(v) for v in distinct]
+    frame = pd.DataFrame(
+        {"raw": parts, "email": parts.map(dict(zip(distinct, checked, strict=True)))}
+    )
+    return _reference_regroup(frame, values.index, "email", "emails", "invalid_emails")
+
+
+phone_piece = st.sampled_from(
+    ["082 123 4567", "0821234567", "+27 82 123 4567", "011 234 5678", "27832269672.0", "123",
+     "310/246-1501", "0821234567/0831234567", "082/083", "/", " / ", "x", "+1 212 555 0100",
+     "0027 21 555 1234", "082 123 4567 or 083 765 4321", "\u00a0"]
+)  # fmt: skip
+email_piece = st.sampled_from(
+    ["a@b.co", "A@B.CO", " a@b.co.", "mailto:x@y.org", "n/a", "bad@", "x@y", "www.site.com",
+     "Ärger@müller.de", "a..b@c.com", "<c@d.org>"]
+)  # fmt: skip
+separator = st.sampled_from(["; ", ",", " / ", "\n", " | ", " ", ""])
+
+
+@st.composite
+def cells(draw: st.DrawFn, piece: st.SearchStrategy[str]) -> list[str | None]:
+    out: list[str | None] = []
+    for _ in range(draw(st.integers(0, 12))):
+        if draw(st.booleans()) and draw(st.booleans()):
+            out.append(None)
+            continue
+        parts = draw(st.lists(st.one_of(piece, text), min_size=1, max_size=4))
+        out.append(draw(separator).join(parts))
+    return out
+
+
+def _index(draw: st.DrawFn, size: int) -> pd.Index:
+    """Labels as ingest has them, or repeated ones (lists then pool by label)."""
+    if draw(st.booleans()):
+        return pd.Index([f"f.xlsx#S!{i + 2}" for i in range(size)])
+    return pd.Index(draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=size, max_size=size)))
+
+
+def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert got.index.equals(expected.index)
+    assert got.columns.tolist() == expected.columns.tolist()
+    for column in got:
+        assert got[column].tolist() == expected[column].tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_phone_lists_equal_the_label_grouped_reference(data: st.DataObject) -> None:
+    values = data.draw(cells(phone_piece))
+    series = pd.Series(values, index=_index(data.draw, len(values)), dtype=object)
+    _same(norm.normalise_phones(series), _reference_phones(series))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_email_lists_equal_the_label_grouped_reference(data: st.DataObject) -> None:
+    values = data.draw(cells(email_piece))
+    series = pd.Series(values, index=_index(data.draw, len(values)), dtype=object)
+    _same(norm.normalise_emails(series), _reference_emails(series))
+
+
+def _reference_combine_address(*parts: pd.Series) -> pd.Series:
+    """``combine_address`` as it was: every part cleaned again wherever it is joined."""
+
+    def join(items: list[pd.Series], sep: str) -> pd.Series:
+        out = pd.Series(pd.NA, index=items[0].index, dtype="string")
+        for part in items:
+            part = norm.clean_text(part)
+            out = (out + sep + part).fillna(out).fillna(part)
+        return out
+
+    address, street, suburb, city, region, postcode = parts
+    rest = join([suburb, city, join([region, postcode], " ")], ", ")
+    address = norm.clean_text(address)
+    cleaned_street = norm.clean_text(street)
+    street_only = address.notna() & ~address.str.contains(",", na=False) & cleaned_street.isna()
+    address = address.where(~street_only, join([address, rest], ", "))
+    built = join([street, rest], ", ").where(norm.clean_text(street).notna())
+    return address.fillna(built)
+
+
+address_text = st.one_of(
+    st.none(),
+    st.text(alphabet=st.sampled_from([*"ab1, ", "\u00a0", "\u2003", "\n", "\u200b", "\x1c"])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(*[address_text] * 6), max_size=10))
+def test_combine_address_equals_the_reference(rows: list[tuple[str | None, ...]]) -> None:
+    columns = [pd.Series([r[i] for r in rows], dtype="string") for i in range(6)]
+    got = norm.combine_address(*columns)
+    pd.testing.assert_series_equal(got, _reference_combine_address(*columns), check_exact=True)
