@@ -383,15 +383,16 @@ def extract(text: pd.Series, pattern: str) -> pd.DataFrame:
     ASCII values by Arrow (RE2, ``\\s`` spelt out as Python's, :func:`_re2`) in one pass, the
     others by Python ``re`` as pandas does. RE2 gives ``""`` for a group that took no part."""
     text = text.astype("string")
-    found = pc.extract_regex(pa.array(text.to_numpy(na_value=None), pa.string()), _re2(pattern))
-    out = pd.DataFrame(
-        {
-            found.type.field(i).name: pd.Series(
-                pc.struct_field(found, i).to_numpy(zero_copy_only=False), dtype="string"
-            )
-            for i in range(found.type.num_fields)
-        }
-    ).set_axis(text.index)
+    values = pa.array(text.to_numpy(na_value=None), pa.string())
+    # a match without captures runs as a DFA: cheap; the groups are taken where it matched
+    hits = np.flatnonzero(pc.fill_null(pc.match_substring_regex(values, _re2(pattern)), False))
+    found = pc.extract_regex(values.take(pa.array(hits, pa.int64())), _re2(pattern))
+    columns = {}
+    for i in range(found.type.num_fields):
+        column = np.full(len(text), None, dtype=object)
+        column[hits] = pc.struct_field(found, i).to_numpy(zero_copy_only=False)
+        columns[found.type.field(i).name] = pd.Series(column, dtype="string")
+    out = pd.DataFrame(columns).set_axis(text.index)
     out = out.mask(out == "")
     other = np.flatnonzero(~text.str.isascii().fillna(True).to_numpy(dtype=bool))
     if len(other):  # RE2's \\d, \\w and \\b know only ASCII; Python's know every script

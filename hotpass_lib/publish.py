@@ -220,13 +220,19 @@ def publish(
 ) -> list[Path]:
     """Write ``<name>.parquet`` for every table plus ``organisations.csv`` and
     ``organisations.xlsx`` into ``out_dir`` (all or nothing). Returns the files written."""
+    from concurrent.futures import ThreadPoolExecutor
+
     out_dir = Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
+    orgs = tables["organisations"]
+    with atomic_dir(out_dir) as tmp, ThreadPoolExecutor(1) as pool:
+        flat = flat_text(orgs)
+        # the workbook is compressed and written by Rust without the GIL: it overlaps the
+        # Parquet and CSV writes (a third of publish's time at 1M rows)
+        xlsx = pool.submit(write_xlsx, orgs, conflicts, tmp / "organisations.xlsx", flat=flat)
         for name, frame in tables.items():
             write_parquet(frame, tmp / f"{name}.parquet")
-        flat = flat_text(tables["organisations"])
-        write_csv(tables["organisations"], tmp / "organisations.csv", flat=flat)
-        write_xlsx(tables["organisations"], conflicts, tmp / "organisations.xlsx", flat=flat)
+        write_csv(orgs, tmp / "organisations.csv", flat=flat)
+        xlsx.result()
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
 
