@@ -202,3 +202,19 @@ def test_provenance_json_is_what_json_dumps_writes(
             }
     got = _provenance_json(clusters, provenance, conflicts)
     assert got.tolist() == [json.dumps(expected[c], sort_keys=True) for c in clusters]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=12), st.integers()), max_size=15))
+def test_ids_are_the_sha1_of_the_value_text(values: list) -> None:
+    import hashlib
+
+    from hotpass_lib.refine import _hash_id
+
+    series = pd.Series(values, dtype=object, index=[f"k{i % 4}" for i in range(len(values))])
+    expected = [
+        "org_" + hashlib.sha1(str(v).encode("utf-8"), usedforsecurity=False).hexdigest()[:12]
+        for v in values
+    ]
+    got = _hash_id("org_", series)
+    assert got.tolist() == expected and got.index.equals(series.index)
