@@ -415,14 +415,11 @@ def block_keys(feats: pd.DataFrame, used: list[str], cap: int = BLOCK_CAP) -> pd
                      c as (select k from v where k is not null group by k
                            having count(distinct unique_id) <= {cap})
                      select unique_id, {kept} as "{field}_block"
-                     from v semi join c using (k) group by unique_id)"""
+                     from v semi join c using (k) group by unique_id)"""  # nosec B608 # module constants
             )
-        query = (
-            "select f.unique_id"
-            + "".join(f', p{i}."{field}_block"' for i, field in enumerate(fields))
-            + " from f"
-            + "".join(f" left join {part} p{i} using (unique_id)" for i, part in enumerate(parts))
-        )
+        columns = "".join(f', p{i}."{field}_block"' for i, field in enumerate(fields))
+        joins = "".join(f" left join {part} p{i} using (unique_id)" for i, part in enumerate(parts))
+        query = f"select f.unique_id{columns} from f{joins}"  # nosec B608 # module constants
         blocks = con.sql(query).df()  # nosec B608 # only module constants are interpolated
     blocks = blocks.set_index("unique_id").reindex(feats["unique_id"])
     blocks.index = feats.index
