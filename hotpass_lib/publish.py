@@ -91,6 +91,10 @@ def summary_tables(orgs: pd.DataFrame) -> dict[str, pd.DataFrame]:
     }
 
 
+XLSX_MAX_ROWS = 1_048_576
+"""Rows in an Excel sheet, header included: more and Excel cannot open it."""
+
+
 def write_xlsx(
     orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path, *, flat: pd.DataFrame | None = None
 ) -> None:
@@ -100,7 +104,9 @@ def write_xlsx(
     Written by rust_xlsxwriter (the ``rvgsrust-xlsxwriter`` binding): the large tables go
     from Arrow to the sheet in one call each, about 5x faster than xlsxwriter cell by cell.
     Its document properties carry the time of writing; they are set to ``XLSX_CREATED`` so
-    that the same content gives the same bytes."""
+    that the same content gives the same bytes. A sheet holds at most ``XLSX_MAX_ROWS``
+    rows: beyond that, the Summary sheet says how many are shown and that the CSV and
+    Parquet files hold them all."""
     import rvgsrust_xlsxwriter as rx
 
     wb = rx.Workbook(str(path))
@@ -116,15 +122,29 @@ def write_xlsx(
     )
     bold = wb.add_format().set_bold()
     flat = flat_text(orgs) if flat is None else flat
-    data = _sheet(wb, "Data", flat, head)
+    fits = XLSX_MAX_ROWS - 1
+    data = _sheet(wb, "Data", flat.iloc[:fits], head)
     col = orgs.columns.get_loc("data_quality_score")
     for lo, hi, colour in ((0, 0.4, "#F8CBAD"), (0.4, 0.7, "#FFE699"), (0.7, 1.01, "#C6EFCE")):
         rule = rx.ConditionalFormatCell()
         rule.set_rule_between(lo, hi - 1e-9)
         rule.set_format(wb.add_format().set_background_color(colour))
-        data.add_conditional_format(1, col, max(len(orgs), 1), col, rule)
+        data.add_conditional_format(1, col, max(min(len(orgs), fits), 1), col, rule)
     summary = wb.add_worksheet("Summary")
     row = 0
+    conflict_rows = max(0, min(len(conflicts), fits - min(len(orgs), fits) - 3))
+    for sheet, shown, total in (
+        ("Data", min(len(orgs), fits), len(orgs)),
+        ("Quality", conflict_rows, len(conflicts)),
+    ):
+        if shown < total:
+            what = "organisations" if sheet == "Data" else "conflicts"
+            note = (
+                f"{sheet} shows {shown:,} of {total:,} {what} (an Excel sheet holds "
+                f"{XLSX_MAX_ROWS:,} rows); organisations.csv and the Parquet files hold them all"
+            )
+            summary.write(row, 0, note, bold)
+            row += 2
     for title, table in summary_tables(orgs).items():
         summary.write(row, 0, title, bold)
         summary.write_dataframe(row + 1, 0, _plain(table), header_format=head)
@@ -134,10 +154,12 @@ def write_xlsx(
     quality = orgs[
         ["organisation_id", "organisation_name", "data_quality_score", "data_quality_flags"]
     ]
-    qs = _sheet(wb, "Quality", flat[quality.columns], head)
-    start = len(quality) + 3
-    qs.write(start - 1, 0, "Conflicts (field values that disagreed across sources)", bold)
-    qs.write_dataframe(start, 0, _plain(flat_text(conflicts)), header_format=head)
+    qs = _sheet(wb, "Quality", flat[quality.columns].iloc[:fits], head)
+    start = min(len(quality), fits) + 3
+    if start < XLSX_MAX_ROWS - 1:
+        qs.write(start - 1, 0, "Conflicts (field values that disagreed across sources)", bold)
+        shown = flat_text(conflicts.iloc[:conflict_rows])
+        qs.write_dataframe(start, 0, _plain(shown), header_format=head)
     wb.close()
     _fix_created(path)
 

@@ -138,3 +138,23 @@ def test_joined_lists_are_what_the_per_value_join_gives(cells: list[list | None]
     col = pd.Series(cells, dtype=object)
     expected = col.map(lambda v: "; ".join(map(str, v)) if isinstance(v, list) else v)
     assert neutralise(joined(col)).tolist() == neutralise(expected).tolist()
+
+
+def test_a_sheet_over_excels_row_limit_is_cut_and_says_so(
+    ingested: IngestResult, profile: Profile, tmp_path: Path, monkeypatch
+) -> None:
+    import hotpass_lib.publish as pub
+
+    r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
+    orgs, limit = r.tables()["organisations"], 40  # a stand-in for Excel's 1,048,576 rows
+    assert len(orgs) > limit and len(r.conflicts)
+    monkeypatch.setattr(pub, "XLSX_MAX_ROWS", limit)
+    publish(published_tables(r.tables(), ingested.tables()), r.conflicts, tmp_path / "out")
+    book = openpyxl.load_workbook(tmp_path / "out" / "organisations.xlsx")
+    assert book["Data"].max_row == limit and book["Quality"].max_row <= limit
+    notes = [c.value for c in book["Summary"]["A"] if c.value and "shows" in str(c.value)]
+    assert notes[0] == (
+        f"Data shows {limit - 1:,} of {len(orgs):,} organisations (an Excel sheet holds "
+        f"{limit:,} rows); organisations.csv and the Parquet files hold them all"
+    )
+    assert len(pd.read_csv(tmp_path / "out" / "organisations.csv")) == len(orgs)  # all of them
