@@ -133,15 +133,16 @@ def write_xlsx(
     summary = wb.add_worksheet("Summary")
     row = 0
     conflict_rows = max(0, min(len(conflicts), fits - min(len(orgs), fits) - 3))
-    for sheet, shown, total in (
-        ("Data", min(len(orgs), fits), len(orgs)),
-        ("Quality", conflict_rows, len(conflicts)),
-    ):
+    for sheet, shown, total, what, where in (
+        ("Data", min(len(orgs), fits), len(orgs), "organisations",
+         "organisations.csv and organisations.parquet hold them all"),
+        ("Quality", conflict_rows, len(conflicts), "conflicts",
+         "the refine stage's conflicts.parquet holds them all"),
+    ):  # fmt: skip
         if shown < total:
-            what = "organisations" if sheet == "Data" else "conflicts"
             note = (
                 f"{sheet} shows {shown:,} of {total:,} {what} (an Excel sheet holds "
-                f"{XLSX_MAX_ROWS:,} rows); organisations.csv and the Parquet files hold them all"
+                f"{XLSX_MAX_ROWS:,} rows); {where}"
             )
             summary.write(row, 0, note, bold)
             row += 2

@@ -155,6 +155,7 @@ def test_a_sheet_over_excels_row_limit_is_cut_and_says_so(
     notes = [c.value for c in book["Summary"]["A"] if c.value and "shows" in str(c.value)]
     assert notes[0] == (
         f"Data shows {limit - 1:,} of {len(orgs):,} organisations (an Excel sheet holds "
-        f"{limit:,} rows); organisations.csv and the Parquet files hold them all"
+        f"{limit:,} rows); organisations.csv and organisations.parquet hold them all"
     )
+    assert notes[1].startswith("Quality shows 0 of ")  # no room left for the conflict log
     assert len(pd.read_csv(tmp_path / "out" / "organisations.csv")) == len(orgs)  # all of them
