@@ -69,7 +69,7 @@ _PHRASES = {w: v for w, v in CANONICAL_WORDS.items() if " " in w}
 
 
 def _arrow(values: pd.Series) -> pa.Array:
-    return pa.array(values.astype(object).where(values.notna(), None).tolist(), pa.string())
+    return pa.array(values.astype("string").to_numpy(na_value=None), pa.string())
 
 
 def _series(values: pa.Array, index: pd.Index) -> pd.Series:

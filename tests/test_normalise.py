@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import phonenumbers
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -327,20 +329,22 @@ def _same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
         assert got[column].tolist() == expected[column].tolist()
 
 
+@pytest.mark.parametrize(
+    ("piece", "normalise", "reference"),
+    [
+        (phone_piece, norm.normalise_phones, _reference_phones),
+        (email_piece, norm.normalise_emails, _reference_emails),
+    ],
+    ids=["phones", "emails"],
+)
 @settings(max_examples=300, deadline=None)
-@given(st.data())
-def test_phone_lists_equal_the_label_grouped_reference(data: st.DataObject) -> None:
-    values = data.draw(cells(phone_piece))
+@given(data=st.data())
+def test_lists_equal_the_label_grouped_reference(
+    piece: st.SearchStrategy, normalise: Callable, reference: Callable, data: st.DataObject
+) -> None:
+    values = data.draw(cells(piece))
     series = pd.Series(values, index=_index(data.draw, len(values)), dtype=object)
-    _same(norm.normalise_phones(series), _reference_phones(series))
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.data())
-def test_email_lists_equal_the_label_grouped_reference(data: st.DataObject) -> None:
-    values = data.draw(cells(email_piece))
-    series = pd.Series(values, index=_index(data.draw, len(values)), dtype=object)
-    _same(norm.normalise_emails(series), _reference_emails(series))
+    _same(normalise(series), reference(series))
 
 
 def _reference_combine_address(*parts: pd.Series) -> pd.Series:
