@@ -120,6 +120,48 @@ def test_missing_column_names_file_sheet_and_key(profile: Profile, tmp_path: Pat
     assert "organisation_name" in message and "Organisation Title" in message
 
 
+def _in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Read sheets in worker processes whatever the input size or core count; the list
+    collects the worker count of every pool started."""
+    import hotpass_lib.ingest as module
+
+    pools: list[int] = []
+
+    class Pool(module.ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: object) -> None:
+            pools.append(workers)
+            super().__init__(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "PARALLEL_BYTES", 0)
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(module, "ProcessPoolExecutor", Pool)
+    return pools
+
+
+def test_sheets_read_in_worker_processes_give_the_same_tables(
+    ingested: IngestResult, sample_dir: Path, profile: Profile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pools = _in_workers(monkeypatch)
+    result = ingest(sample_dir, profile)
+    assert pools == [2]
+    for name, table in ingested.tables().items():
+        pd.testing.assert_frame_equal(result.tables()[name], table, obj=name)
+
+
+def test_an_error_in_a_worker_process_is_the_same_error(
+    sample_dir: Path, profile: Profile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(sample_dir, folder)
+    wb = xlsxwriter.Workbook(str(folder / CONTACT_DB_FILE))
+    wb.add_worksheet("Company_Cat").write_string(0, 0, "Organisation Title")
+    wb.close()
+    pools = _in_workers(monkeypatch)
+    with pytest.raises(InputError, match=r"Contact Database.xlsx sheet 'Company_Cat'.*Fix"):
+        ingest(folder, profile)
+    assert pools == [2]
+
+
 def test_no_matching_workbook_is_an_error(profile: Profile, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no workbook"):
         ingest(tmp_path, profile)

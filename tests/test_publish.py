@@ -159,3 +159,35 @@ def test_a_sheet_over_excels_row_limit_is_cut_and_says_so(
     )
     assert notes[1].startswith("Quality shows 0 of ")  # no room left for the conflict log
     assert len(pd.read_csv(tmp_path / "out" / "organisations.csv")) == len(orgs)  # all of them
+
+
+def test_the_workbook_shows_what_the_csv_holds_with_scores_coloured_by_band(
+    ingested: IngestResult, profile: Profile, tmp_path: Path
+) -> None:
+    """The Data sheet holds the CSV's cells (blank where the CSV is empty), each quality
+    score filled with its band's colour; the document dates are fixed, so a second write
+    gives the same bytes."""
+    import zipfile
+
+    from hotpass_lib.publish import QUALITY_BAND_COLOURS, QUALITY_BANDS
+
+    files = _publish(ingested, profile, tmp_path / "a")
+    book = tmp_path / "a" / "organisations.xlsx"
+    csv = pd.read_csv(tmp_path / "a" / "organisations.csv", dtype=str, keep_default_na=False)
+    sheet = openpyxl.load_workbook(book)["Data"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(csv.columns)
+    shown = [["" if v is None else str(v) for v in row] for row in rows[1:]]
+    assert shown == csv.to_numpy().tolist()
+    score = list(csv.columns).index("data_quality_score") + 1
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=score, max_col=score):
+        band = sum(cell.value >= edge for edge in QUALITY_BANDS)
+        assert cell.fill.fgColor.rgb == "FF" + QUALITY_BAND_COLOURS[band].lstrip("#")
+    with zipfile.ZipFile(book) as archive:
+        assert archive.testzip() is None
+        core = archive.read("docProps/core.xml").decode()
+    assert core.count(">2025-01-01T00:00:00Z<") == 2  # created and modified
+    again = _publish(ingested, profile, tmp_path / "b")
+    assert [p.read_bytes() for p in files if p.suffix == ".xlsx"] == [
+        p.read_bytes() for p in again if p.suffix == ".xlsx"
+    ]
