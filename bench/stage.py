@@ -9,6 +9,7 @@ XLSX writer; ``Stage.warm_imports``), after deferring the IRI grammars as kernel
 
 from __future__ import annotations
 
+import gc
 import json
 import resource
 import sys
@@ -31,7 +32,8 @@ from hotpass_lib.stages import stage as stage_spec  # noqa: E402
 
 
 def _warm_imports(step: str) -> None:
-    """The step's stage's warm imports, as its kernel imports them before the first cell."""
+    """The step's stage's warm imports, as its kernel imports them before the first cell,
+    then the imported objects set apart from garbage collection, as kernels do."""
     if step in NAMES:
         import importlib
 
@@ -40,6 +42,7 @@ def _warm_imports(step: str) -> None:
         defer_iri_grammars()
         for name in stage_spec(step).warm_imports:
             importlib.import_module(name)
+    gc.freeze()  # as kernels do after their imports (hotpass_lib.kernels.FREEZE)
 
 
 _warm_imports(sys.argv[1] if len(sys.argv) > 1 else "")
@@ -95,8 +98,9 @@ def run(step: str, sample: Path, work: Path) -> dict[str, object]:
         tables = store.load_inputs("validate", work)["ingest"]  # the stage's declared inputs
         results = validate.validate_ingest(tables, profile, gx_dir=work / "gx")
         return {"checks": len(results)}
-    # refine's ingest tables as the registry declares them (the bench skips the gate's results)
-    tables = store.load_tables(work / "ingest", list(stage_spec("refine").reads["ingest"]))
+    if step in ("resolve", "refine"):
+        # refine's ingest tables as the registry declares them (the gate's results skipped)
+        tables = store.load_tables(work / "ingest", list(stage_spec("refine").reads["ingest"]))
     if step == "resolve":
         return {"clusters": int(resolve(tables["organisations"], profile).clusters.nunique())}
     if step == "refine":

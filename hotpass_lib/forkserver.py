@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import gc
 import importlib
 import io
 import json
@@ -183,6 +184,7 @@ class Zygote:
     def fork(self, request: Request) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # what is imported so far: the kernel's collector never walks it
         pid = os.fork()
         if pid == 0:  # the kernel: never returns to the zygote's loop
             code = 1
