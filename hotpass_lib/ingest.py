@@ -8,6 +8,7 @@ as empty (nothing in any mapped field apart from identifier formulas such as ``I
 from __future__ import annotations
 
 import fnmatch
+import gc
 import json
 import multiprocessing
 import os
@@ -489,14 +490,15 @@ class _SheetTask:
 class _Sheet:
     """A sheet read, with the work that needs no other sheet done: its rows (the empty ones
     dropped from ``canonical``), column report, empty-row mask, and normalised fields (of
-    organisation rows with a name, ``nameless`` marking the others; of every contact row,
-    before they are linked to organisations)."""
+    organisation rows with a name, the others quarantined in ``nameless``; of every contact
+    row, before they are linked to organisations). An organisation sheet's rows keep no
+    cells: nothing after this needs them, and they are most of what a worker sends back."""
 
     rows: _SheetRows
     report: pd.DataFrame
     empty: pd.Series
     fields: pd.DataFrame | None
-    nameless: pd.Series | None
+    nameless: pd.DataFrame | None
 
 
 def _prepare_sheet(task: _SheetTask) -> _Sheet | dict[str, object]:
@@ -518,12 +520,20 @@ def _prepare_sheet(task: _SheetTask) -> _Sheet | dict[str, object]:
     rows.canonical = kept
     fields = nameless = None
     if rows.spec.kind == "organisations":
-        nameless = kept["organisation_name"].isna()
-        fields = _organisation_fields(kept[~nameless], task.profile)
+        named = kept["organisation_name"].notna()
+        fields = _organisation_fields(kept[named], task.profile)
+        reason = "row has data but no organisation name"
+        nameless = _quarantine(rows, ~named, "missing_name", reason)
+        rows.raw, rows.canonical = rows.raw.iloc[:0], kept.iloc[:0]
     elif rows.spec.kind == "contacts":
         fields = _contacts_from_sheet(rows, kept, task.profile)
     return _Sheet(rows, report, empty, fields, nameless)
 
+
+INGEST_WORKERS = 2
+"""Worker processes at most: each holds a sheet, so memory grows with them (at 1M source
+rows the largest sheet's worker peaks at 1.5 GB), and with two the largest sheet already
+takes half of the work."""
 
 PARALLEL_BYTES = 8_000_000
 """Input size from which sheets are read in worker processes. Below it the gain is small
@@ -533,17 +543,18 @@ busy importing the later stages' libraries while ingest runs."""
 
 
 def _prepare_sheets(tasks: list[_SheetTask]) -> list[_Sheet | dict[str, object]]:
-    """:func:`_prepare_sheet` of every task, in order: in forked worker processes, one per
-    core (at most one per sheet), when the files hold ``PARALLEL_BYTES`` or more.
+    """:func:`_prepare_sheet` of every task, in order: in ``INGEST_WORKERS`` forked worker
+    processes (no more than cores or sheets), when the files hold ``PARALLEL_BYTES`` or more.
 
     Forked: a worker starts with the libraries imported and sends its sheet back pickled
     (Arrow-backed columns as buffers). Largest files first, so that the big sheet does
     not start last."""
     size = {t.path: t.path.stat().st_size for t in tasks}
-    workers = min(len(tasks), os.cpu_count() or 1)
+    workers = min(len(tasks), os.cpu_count() or 1, INGEST_WORKERS)
     if workers < 2 or sum(size.values()) < PARALLEL_BYTES:
         return [_prepare_sheet(t) for t in tasks]
     order = sorted(range(len(tasks)), key=lambda i: -size[tasks[i].path])
+    gc.collect()  # the caller's garbage is freed here, not in a worker (hotpass_lib.forked)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         futures = {i: pool.submit(_prepare_sheet, tasks[i]) for i in order}
@@ -628,11 +639,7 @@ def ingest(
         )
         if rows.spec.kind == "organisations":
             assert sheet.nameless is not None and sheet.fields is not None
-            quarantine.append(
-                _quarantine(
-                    rows, sheet.nameless, "missing_name", "row has data but no organisation name"
-                )
-            )
+            quarantine.append(sheet.nameless)
             frame = sheet.fields
             frame.insert(0, "source", rows.source.name)
             frame.insert(1, "priority", rows.source.priority)
