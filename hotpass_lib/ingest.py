@@ -501,9 +501,10 @@ class _Sheet:
     nameless: pd.DataFrame | None
 
 
-def _prepare_sheet(task: _SheetTask) -> _Sheet | dict[str, object]:
-    """Read and normalise one sheet (:class:`_Sheet`), or say why it is not read."""
-    book = Workbook(task.path)
+def _prepare_sheet(task: _SheetTask, book: Workbook | None = None) -> _Sheet | dict[str, object]:
+    """Read and normalise one sheet (:class:`_Sheet`), or say why it is not read; ``book``:
+    the task's workbook, if the caller has it open."""
+    book = book or Workbook(task.path)
     try:
         rows, report = _read_source_sheet(book, task.source, task.spec, task.optional)
     except _Unusable as exc:
@@ -542,17 +543,27 @@ ingest from 3.2 to 2.3 s in a kernel of its own, but not in a run, where the sec
 busy importing the later stages' libraries while ingest runs."""
 
 
-def _prepare_sheets(tasks: list[_SheetTask]) -> list[_Sheet | dict[str, object]]:
-    """:func:`_prepare_sheet` of every task, in order: in ``INGEST_WORKERS`` forked worker
-    processes (no more than cores or sheets), when the files hold ``PARALLEL_BYTES`` or more.
-
-    Forked: a worker starts with the libraries imported and sends its sheet back pickled
-    (Arrow-backed columns as buffers). Largest files first, so that the big sheet does
-    not start last."""
-    size = {t.path: t.path.stat().st_size for t in tasks}
+def _workers(tasks: list[_SheetTask]) -> int:
+    """Worker processes for ``tasks``: ``INGEST_WORKERS`` (no more than cores or sheets)
+    when the files hold ``PARALLEL_BYTES`` or more, else 1 (read here)."""
+    size = sum(p.stat().st_size for p in {t.path for t in tasks})
     workers = min(len(tasks), os.cpu_count() or 1, INGEST_WORKERS)
-    if workers < 2 or sum(size.values()) < PARALLEL_BYTES:
-        return [_prepare_sheet(t) for t in tasks]
+    return workers if size >= PARALLEL_BYTES else 1
+
+
+def _prepare_sheets(
+    tasks: list[_SheetTask], books: Mapping[Path, Workbook]
+) -> list[_Sheet | dict[str, object]]:
+    """:func:`_prepare_sheet` of every task, in order, in :func:`_workers` forked worker
+    processes, or here from the open ``books`` when that is one.
+
+    Forked: a worker starts with the libraries imported, opens its own workbook and sends
+    its sheet back pickled (Arrow-backed columns as buffers). Largest files first, so that
+    the big sheet does not start last."""
+    workers = _workers(tasks)
+    if workers < 2:
+        return [_prepare_sheet(t, books[t.path]) for t in tasks]
+    size = {t.path: t.path.stat().st_size for t in tasks}
     order = sorted(range(len(tasks)), key=lambda i: -size[tasks[i].path])
     gc.collect()  # the caller's garbage is freed here, not in a worker (hotpass_lib.forked)
     context = multiprocessing.get_context("fork")
@@ -581,15 +592,18 @@ def ingest(
             )
     tasks: list[_SheetTask] = []
     others: dict[Path, list[dict[str, object]]] = {}  # each file's sheets no spec names
+    books: dict[Path, Workbook] = {}
     for item in found:
         source, path = item.source, item.path
         matched[path.name] = item.matched_by
-        book = Workbook(path)
+        book = books[path] = Workbook(path)
         specs = _sheet_specs(book, source)
         tasks += [_SheetTask(path, source, spec, optional, profile) for spec, optional in specs]
         others[path] = _unread(book, source, {spec.sheet for spec, _ in specs})
+    if _workers(tasks) > 1:
+        books.clear()  # workers open their own: the files' cells are not held here meanwhile
     sheets: list[_Sheet] = []
-    prepared = _prepare_sheets(tasks)
+    prepared = _prepare_sheets(tasks, books)
     for item in found:
         for task, done in zip(tasks, prepared, strict=True):
             if task.path != item.path:
@@ -624,8 +638,8 @@ def ingest(
             )
 
     quarantine, skipped, accounting = [], [], []
-    org_parts, pending = [], []
-    fields: dict[int, pd.DataFrame] = {}
+    org_parts: list[pd.DataFrame] = []
+    pending: list[_Sheet] = []
     for sheet in sheets:
         rows, empty = sheet.rows, sheet.empty
         skipped.append(
@@ -647,9 +661,7 @@ def ingest(
             frame.insert(3, "sheet", rows.spec.sheet)
             org_parts.append(frame)
         else:
-            pending.append(rows)
-            if sheet.fields is not None:
-                fields[id(rows)] = sheet.fields
+            pending.append(sheet)
         accounting.append(
             {
                 "file": rows.file,
@@ -674,7 +686,8 @@ def ingest(
         [],
     )
     reviews = []
-    for rows in pending:
+    for sheet in pending:
+        rows = sheet.rows
         link = _link(rows, orgs, profile)
         decided = _decided_links(decisions, rows.canonical.index, orgs.index)
         same = decided[decided["decision"] == "same"].drop_duplicates("row")
@@ -736,7 +749,8 @@ def ingest(
             )
         kept = rows.canonical[~unlinked]
         if rows.spec.kind == "contacts":
-            frame = fields[id(rows)][~unlinked.to_numpy()]
+            assert sheet.fields is not None
+            frame = sheet.fields[~unlinked.to_numpy()]
             bare = (
                 frame["name"].isna()
                 & (frame["emails"].map(len) == 0)

@@ -100,6 +100,11 @@ QUALITY_BAND_COLOURS = ("#F8CBAD", "#FFE699", "#C6EFCE")
 XLSX_MAX_ROWS = 1_048_576
 """Rows in an Excel sheet, header included: more and Excel cannot open it."""
 
+XLSX_MAX_CHARS = 32_767
+"""Characters in an Excel cell: a longer text is cut to this in the workbook, ending in
+``XLSX_CUT`` (the writer refuses it whole, and Excel could not show it)."""
+XLSX_CUT = " …[cut]"
+
 
 def write_xlsx(
     orgs: pd.DataFrame, conflicts: pd.DataFrame, path: Path, *, flat: pd.DataFrame | None = None
@@ -112,8 +117,8 @@ def write_xlsx(
     one begins, so the workbook never holds a sheet in memory (at 1M source rows that was
     the largest thing publish held). Its document properties carry the time of writing;
     they are set to ``XLSX_CREATED`` so that the same content gives the same bytes. A sheet
-    holds at most ``XLSX_MAX_ROWS`` rows: beyond that, the Summary sheet says how many are
-    shown and that the CSV and Parquet files hold them all."""
+    holds at most ``XLSX_MAX_ROWS`` rows, a cell ``XLSX_MAX_CHARS`` characters: beyond
+    them the Summary sheet says what is cut and that the CSV and Parquet files hold it all."""
     import rvgsrust_xlsxwriter as rx
 
     wb = rx.Workbook(str(path))
@@ -150,21 +155,32 @@ def write_xlsx(
             )
             summary.write(row, 0, note, bold)
             row += 2
+    conflicts_shown = flat_text(conflicts.iloc[:conflict_rows])
+    quality = flat[
+        ["organisation_id", "organisation_name", "data_quality_score", "data_quality_flags"]
+    ].iloc[:fits]
+    cut = sum(_too_long(t) for t in (flat.iloc[:fits], quality, conflicts_shown))
+    if cut:
+        note = (
+            f"{cut:,} {'cell is' if cut == 1 else 'cells are'} longer than an Excel cell holds "
+            f"({XLSX_MAX_CHARS:,} characters) and cut here, ending in '{XLSX_CUT.strip()}'; "
+            "organisations.csv, "
+            "organisations.parquet and the refine stage's conflicts.parquet hold them whole"
+        )
+        summary.write(row, 0, note, bold)
+        row += 2
     for title, table in summary_tables(orgs).items():
         summary.write(row, 0, title, bold)
         _write_rows(summary, row + 1, table, head)
         row += len(table) + 3
     summary.set_column_width(0, 28)
     summary.set_column_width(1, 28)
-    quality = flat[
-        ["organisation_id", "organisation_name", "data_quality_score", "data_quality_flags"]
-    ].iloc[:fits]
     qs = _sheet(wb, "Quality", quality)
     _write_rows(qs, 0, quality, head)
     start = len(quality) + 3
     if start < XLSX_MAX_ROWS - 1:
         qs.write(start - 1, 0, "Conflicts (field values that disagreed across sources)", bold)
-        _write_rows(qs, start, flat_text(conflicts.iloc[:conflict_rows]), head)
+        _write_rows(qs, start, conflicts_shown, head)
     wb.close()
     _fix_created(path)
 
@@ -192,7 +208,8 @@ def _write_rows(
     ws.write_row(row, 0, [str(c) for c in table.columns], head)
     for s in range(0, len(table), ROWS_PER_CALL):
         chunk = pa.Table.from_pandas(table.iloc[s : s + ROWS_PER_CALL], preserve_index=False)
-        rows = [list(r) for r in zip(*(c.to_pylist() for c in chunk.columns), strict=True)]
+        columns = [_cut(c) for c in chunk.columns]
+        rows = [list(r) for r in zip(*(c.to_pylist() for c in columns), strict=True)]
         if banded is None:
             ws.write_rows(row + 1 + s, 0, rows)
             continue
@@ -202,6 +219,28 @@ def _write_rows(
             ws.write_row(r, 0, values)
             if values[col] is not None:
                 ws.write(r, col, values[col], formats[b])
+
+
+def _cut(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Text longer than ``XLSX_MAX_CHARS`` cut to it, ending in ``XLSX_CUT``."""
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return column
+    long = pc.fill_null(pc.greater(pc.utf8_length(column), XLSX_MAX_CHARS), False)
+    if not pc.any(long).as_py():
+        return column
+    head = pc.utf8_slice_codeunits(column, 0, XLSX_MAX_CHARS - len(XLSX_CUT))
+    cut, empty = pa.scalar(XLSX_CUT, column.type), pa.scalar("", column.type)
+    return pc.if_else(long, pc.binary_join_element_wise(head, cut, empty), column)
+
+
+def _too_long(table: pd.DataFrame) -> int:
+    """Cells of ``table`` that :func:`_cut` cuts."""
+    count = 0
+    for _, col in table.items():
+        if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
+            lengths = pc.utf8_length(pa.array(col, from_pandas=True).cast(pa.string()))
+            count += pc.sum(pc.greater(lengths, XLSX_MAX_CHARS)).as_py() or 0
+    return count
 
 
 def _sheet(wb: Any, name: str, table: pd.DataFrame) -> Any:

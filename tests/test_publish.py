@@ -191,3 +191,32 @@ def test_the_workbook_shows_what_the_csv_holds_with_scores_coloured_by_band(
     assert [p.read_bytes() for p in files if p.suffix == ".xlsx"] == [
         p.read_bytes() for p in again if p.suffix == ".xlsx"
     ]
+
+
+def test_a_cell_longer_than_excel_holds_is_cut_in_the_workbook_and_says_so(
+    ingested: IngestResult, profile: Profile, tmp_path: Path
+) -> None:
+    """A cluster of a thousand rows lists a thousand record ids: more than an Excel cell's
+    32,767 characters. The workbook cuts that cell and says so; the CSV keeps it whole."""
+    from hotpass_lib.publish import XLSX_CUT, XLSX_MAX_CHARS
+
+    r = refine(ingested.organisations, ingested.contacts, ingested.addresses, profile)
+    tables = published_tables(r.tables(), ingested.tables())
+    orgs = tables["organisations"].copy()
+    ids = [f"Branches of a national chain.xlsx#Sheet1!{n}" for n in range(2, 1002)]
+    orgs.at[0, "source_record_ids"] = ids
+    publish({**tables, "organisations": orgs}, r.conflicts, tmp_path / "out")
+    book = openpyxl.load_workbook(tmp_path / "out" / "organisations.xlsx")
+    data = book["Data"]
+    column = [c.value for c in data[1]].index("source_record_ids")
+    cell = data.cell(2, column + 1).value
+    whole = "; ".join(ids)
+    assert len(whole) > XLSX_MAX_CHARS
+    assert len(cell) == XLSX_MAX_CHARS and cell.endswith(XLSX_CUT)
+    assert whole.startswith(cell.removesuffix(XLSX_CUT))
+    notes = [c.value for c in book["Summary"]["A"] if c.value and "cut here" in str(c.value)]
+    assert notes and notes[0].startswith(
+        "1 cell is longer than an Excel cell holds (32,767 characters)"
+    )
+    csv = pd.read_csv(tmp_path / "out" / "organisations.csv", dtype=str)
+    assert whole in set(csv["source_record_ids"])  # the CSV holds it whole
