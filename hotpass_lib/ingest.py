@@ -546,6 +546,8 @@ busy importing the later stages' libraries while ingest runs."""
 def _workers(tasks: list[_SheetTask]) -> int:
     """Worker processes for ``tasks``: ``INGEST_WORKERS`` (no more than cores or sheets)
     when the files hold ``PARALLEL_BYTES`` or more, else 1 (read here)."""
+    if "fork" not in multiprocessing.get_all_start_methods():  # Windows: read here
+        return 1
     size = sum(p.stat().st_size for p in {t.path for t in tasks})
     workers = min(len(tasks), os.cpu_count() or 1, INGEST_WORKERS)
     return workers if size >= PARALLEL_BYTES else 1
