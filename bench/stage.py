@@ -45,10 +45,6 @@ def _warm_imports(step: str) -> None:
     gc.freeze()  # as kernels do after their imports (hotpass_lib.kernels.FREEZE)
 
 
-_warm_imports(sys.argv[1] if len(sys.argv) > 1 else "")
-IMPORTED = time.perf_counter()
-
-
 def raw_read(sample: Path) -> dict[str, int]:
     """Every sheet of every workbook through python-calamine, nothing else."""
     rows = 0
@@ -129,6 +125,8 @@ def _children_cpu() -> float:
 
 if __name__ == "__main__":
     step, sample, work = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    _warm_imports(step)
+    imported = time.perf_counter()
     began, cpu, child_cpu = time.perf_counter(), time.process_time(), _children_cpu()
     detail = run(step, sample, work)
     seconds = time.perf_counter() - began
@@ -143,7 +141,7 @@ if __name__ == "__main__":
                 "step": step,
                 "seconds": round(seconds, 3),
                 "cpu_s": round(cpu, 3),
-                "import_s": round(IMPORTED - START, 3),
+                "import_s": round(imported - START, 3),
                 "peak_rss_mb": round(peak_mb, 1),
                 "worker_peak_rss_mb": round(child_mb, 1),
                 **detail,
