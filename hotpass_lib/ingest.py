@@ -554,15 +554,14 @@ def _workers(tasks: list[_SheetTask]) -> int:
 
 
 def _prepare_sheets(
-    tasks: list[_SheetTask], books: Mapping[Path, Workbook]
+    tasks: list[_SheetTask], books: Mapping[Path, Workbook], workers: int
 ) -> list[_Sheet | dict[str, object]]:
-    """:func:`_prepare_sheet` of every task, in order, in :func:`_workers` forked worker
-    processes, or here from the open ``books`` when that is one.
+    """:func:`_prepare_sheet` of every task, in order, in ``workers`` forked worker
+    processes (:func:`_workers`), or here from the open ``books`` when that is one.
 
     Forked: a worker starts with the libraries imported, opens its own workbook and sends
     its sheet back pickled (Arrow-backed columns as buffers). Largest files first, so that
     the big sheet does not start last."""
-    workers = _workers(tasks)
     if workers < 2:
         return [_prepare_sheet(t, books[t.path]) for t in tasks]
     size = {t.path: t.path.stat().st_size for t in tasks}
@@ -602,10 +601,11 @@ def ingest(
         specs = _sheet_specs(book, source)
         tasks += [_SheetTask(path, source, spec, optional, profile) for spec, optional in specs]
         others[path] = _unread(book, source, {spec.sheet for spec, _ in specs})
-    if _workers(tasks) > 1:
+    workers = _workers(tasks)
+    if workers > 1:
         books.clear()  # workers open their own: the files' cells are not held here meanwhile
     sheets: list[_Sheet] = []
-    prepared = _prepare_sheets(tasks, books)
+    prepared = _prepare_sheets(tasks, books, workers)
     for item in found:
         for task, done in zip(tasks, prepared, strict=True):
             if task.path != item.path:
